@@ -1,0 +1,109 @@
+"""Supplier access tokens: issue, resolve, revoke. The emailed link `BASE_URL/q/<token>` is the key.
+
+A token belongs to one uitvraag, expires at the deadline plus a grace period, can be revoked, and is superseded
+when a new one is issued for the same uitvraag (resend, reminder with a fresh link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from bot.models import AccessToken, Uitvraag
+from bot.tokens import hash_token, looks_like_token, new_token
+
+
+class TokenState(StrEnum):
+    VALID = "valid"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class TokenLookup:
+    state: TokenState
+    token: AccessToken | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state is TokenState.VALID
+
+
+def token_expiry(uitvraag: Uitvraag, grace_days: int) -> datetime:
+    assert uitvraag.deadline is not None
+    return uitvraag.deadline + timedelta(days=grace_days)
+
+
+def issue_token(session: Session, *, uitvraag: Uitvraag, now: datetime, grace_days: int) -> str:
+    """Create a new link token for `uitvraag`, superseding any earlier live one. Returns the token itself."""
+    assert uitvraag.id is not None
+    live = session.exec(
+        select(AccessToken).where(
+            AccessToken.uitvraag_id == uitvraag.id,
+            AccessToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            AccessToken.superseded_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    for old in live:
+        old.superseded_at = now
+        session.add(old)
+    token, digest = new_token()
+    session.add(
+        AccessToken(
+            uitvraag_id=uitvraag.id,
+            token_hash=digest,
+            created_at=now,
+            expires_at=token_expiry(uitvraag, grace_days),
+        )
+    )
+    return token
+
+
+def extend_tokens(session: Session, *, uitvraag: Uitvraag, grace_days: int) -> None:
+    """After a deadline change, live tokens expire at the new deadline plus the grace period."""
+    for token in session.exec(
+        select(AccessToken).where(
+            AccessToken.uitvraag_id == uitvraag.id,
+            AccessToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            AccessToken.superseded_at.is_(None),  # type: ignore[union-attr]
+        )
+    ):
+        token.expires_at = token_expiry(uitvraag, grace_days)
+        session.add(token)
+
+
+def revoke_tokens(session: Session, *, uitvraag: Uitvraag, now: datetime) -> int:
+    """Revoke every live token of `uitvraag`; returns how many."""
+    count = 0
+    for token in session.exec(
+        select(AccessToken).where(
+            AccessToken.uitvraag_id == uitvraag.id,
+            AccessToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ):
+        token.revoked_at = now
+        session.add(token)
+        count += 1
+    return count
+
+
+def lookup_token(session: Session, token: str, *, now: datetime) -> TokenLookup:
+    """Say what a presented token is worth right now. Never raises on bad input."""
+    if not isinstance(token, str) or not looks_like_token(token):
+        return TokenLookup(TokenState.UNKNOWN)
+    row = session.exec(select(AccessToken).where(AccessToken.token_hash == hash_token(token))).first()
+    if row is None:
+        return TokenLookup(TokenState.UNKNOWN)
+    if row.revoked_at is not None:
+        return TokenLookup(TokenState.REVOKED, row)
+    if row.superseded_at is not None:
+        return TokenLookup(TokenState.SUPERSEDED, row)
+    assert row.expires_at is not None
+    if now >= row.expires_at:
+        return TokenLookup(TokenState.EXPIRED, row)
+    return TokenLookup(TokenState.VALID, row)

@@ -1,0 +1,83 @@
+"""The `bot` command: a Flask CLI group. Each feature module adds its own commands in `register_commands`.
+
+Every time-dependent command takes `--now` (ISO date or date-time, UTC) so that a quarter can be rehearsed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from bot import create_app
+from bot.timeutil import parse_now
+
+# module path -> attribute holding a click command or group. Each feature module owns its commands.
+COMMAND_MODULES: list[tuple[str, str]] = [
+    ("bot.migrate", "db_group"),
+    ("bot.register", "import_group"),
+    ("bot.register", "export_group"),
+    ("bot.devserver", "dev_command"),
+    ("bot.demo", "demo_command"),
+]
+
+
+class NowType(click.ParamType):
+    name = "datetime"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_now(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+def now_option(func: Any) -> Any:
+    """`--now T`: pretend the current time is T (UTC). Defaults to the real clock."""
+    return click.option(
+        "--now",
+        type=NowType(),
+        default=None,
+        help="Pretend it is this moment (ISO date or date-time, UTC); default: the real clock.",
+    )(func)
+
+
+def resolve_now(value: datetime | None) -> datetime:
+    return value if value is not None else parse_now(None)
+
+
+def _create_app() -> Any:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=False)
+def cli() -> None:
+    """BIO supplier questionnaire service: register, questionnaires, review cycles, escalations."""
+
+
+def register_commands(group: click.Group) -> None:
+    group.add_command(shell_command)
+    group.add_command(routes_command)
+    for module_name, attribute in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        group.add_command(getattr(module, attribute))
+
+
+register_commands(cli)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="bot")
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""`bot dev`: the one-command demo: migrate, seed demo data, run web and worker together on this machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from bot import migrate
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-demo", is_flag=True, help="Do not create the demo organisation and contracts.")
+@click.option("--no-worker", is_flag=True, help="Run only the web server.")
+@with_appcontext
+def dev_command(host: str, port: int, no_demo: bool, no_worker: bool) -> None:
+    """Run web + worker for development and the demo (SQLite, mail written to a folder)."""
+    config = current_app.config
+    migrate.upgrade(config["DATABASE_URL"])
+    if not no_demo:
+        from bot.demo import seed_demo
+
+        seed_demo(current_app)
+    worker = None
+    if not no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=os.environ.copy())
+    mail = config["MAIL_URL"]
+    click.echo("")
+    click.echo(f"  Service:   {config['BASE_URL']}/")
+    click.echo(f"  Staff:     {config['BASE_URL']}/staff/")
+    click.echo(f"  Database:  {config['DATABASE_URL']}")
+    click.echo(f"  Mail:      {mail[len('file://') :] if mail.startswith('file://') else mail}")
+    click.echo("  Stop with Ctrl+C.")
+    click.echo("")
+    try:
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)

@@ -1,0 +1,1 @@
+"""Outgoing mail: the outbox (written in the caller's transaction), rendering, and delivery transports."""

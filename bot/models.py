@@ -1,0 +1,373 @@
+"""The whole data model, in one place while it is small enough to read at once.
+
+Conventions: every table has an integer `id`; timestamps are timezone-aware UTC (`UTCDateTime`); idempotency and
+"exactly once" live in unique constraints, never in flags held in memory. JSON columns hold small structured values
+(answers, measure ids, audit details).
+
+Domain names (see DESIGN.md): Organisation = gemeente, Supplier = leverancier, Uitvraag = one request of one
+questionnaire to one supplier for one review cycle (for one or more contracts of one organisation).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from bot.db import UTCDateTime
+
+# Constraint names that Alembic can rely on, on SQLite and PostgreSQL alike.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _ts(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json(default: Any = None, *, nullable: bool = True) -> Any:
+    if default is None:
+        return Field(default=None, sa_type=sa.JSON, nullable=nullable)
+    return Field(default_factory=default, sa_type=sa.JSON, nullable=nullable)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CISO = "ciso"
+    CONTRACT_MANAGER = "contract-manager"
+
+
+class RiskTier(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class UitvraagStatus(StrEnum):
+    PENDING = "pending"  # created, invitation queued or sent, never opened
+    OPENED = "opened"  # the link was opened
+    DRAFT = "draft"  # at least one answer saved
+    SUBMITTED = "submitted"  # frozen, with a receipt digest
+    REVIEWED = "reviewed"  # a staff member marked the review done
+    CANCELLED = "cancelled"  # withdrawn (contract ended, link revoked for good)
+
+
+class UitvraagKind(StrEnum):
+    REGULAR = "regular"  # the cycle's full questionnaire
+    FOLLOW_UP = "follow-up"  # a contract owner asks about chosen questions again
+    EVIDENCE = "evidence"  # a targeted request for a renewed certificate or report
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"  # accepted as a risk until `accepted_until`
+    RESOLVED = "resolved"  # superseded by a later answer or closed by staff
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Organisation(SQLModel, table=True):
+    """A municipality (gemeente); one instance may serve many."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime | None = _ts(nullable=False)
+
+
+class StaffUser(SQLModel, table=True):
+    """A person of one organisation who signs in to the staff area; the same e-mail may serve several."""
+
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    email: str = Field(max_length=254, index=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=32)  # a Role value
+    language: str = Field(default="nl", max_length=2)
+    active: bool = Field(default=True)
+    created_at: datetime | None = _ts(nullable=False)
+    last_signed_in_at: datetime | None = _ts()
+
+
+class SignInToken(SQLModel, table=True):
+    """A one-time sign-in link for staff; only the SHA-256 of the token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_user_id: int = Field(foreign_key="staffuser.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime | None = _ts(nullable=False)
+    expires_at: datetime | None = _ts(nullable=False)
+    used_at: datetime | None = _ts()
+
+
+class Supplier(SQLModel, table=True):
+    """A supplier (leverancier), the same for every organisation: identified by its KvK number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kvk: str = Field(max_length=8, unique=True, index=True)
+    name: str = Field(max_length=200)
+    language: str = Field(default="nl", max_length=2)
+    created_at: datetime | None = _ts(nullable=False)
+    updated_at: datetime | None = _ts(nullable=False)
+
+
+class Contract(SQLModel, table=True):
+    """One line of an organisation's contract register."""
+
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "reference"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    reference: str = Field(max_length=100)
+    name: str = Field(max_length=300)
+    supplier_email: str = Field(max_length=254)  # the supplier's contact for this contract
+    owner_name: str = Field(max_length=200)
+    owner_email: str = Field(max_length=254, index=True)
+    risk_tier: str = Field(max_length=16)  # a RiskTier value
+    personal_data: bool = Field(default=False)
+    cloud_hosted: bool = Field(default=False)
+    start_date: date
+    end_date: date | None = None
+    active: bool = Field(default=True)
+    created_at: datetime | None = _ts(nullable=False)
+    updated_at: datetime | None = _ts(nullable=False)
+
+
+class QuestionnaireSnapshot(SQLModel, table=True):
+    """The exact content of one questionnaire version, as answered; never rewritten."""
+
+    __table_args__ = (sa.UniqueConstraint("questionnaire_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_id: str = Field(max_length=100, index=True)
+    version: str = Field(max_length=40)
+    content_hash: str = Field(max_length=64)
+    content: str  # the source file's text, byte-for-byte as loaded
+    created_at: datetime | None = _ts(nullable=False)
+
+
+class ReviewCycle(SQLModel, table=True):
+    """A review cycle (beoordelingsronde) named by its period: 2026-Q4, 2026-H2 or 2026."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=16, unique=True)
+    starts_on: date
+    ends_on: date
+    created_at: datetime | None = _ts(nullable=False)
+
+
+class Uitvraag(SQLModel, table=True):
+    """One request of one questionnaire to one supplier for one cycle, covering one or more contracts.
+
+    `round` is 0 for the cycle's regular request and counts up for follow-up and evidence requests, so the
+    unique constraint makes planning idempotent while still allowing follow-ups.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "supplier_id", "questionnaire_id", "cycle_id", "round"),
+        sa.Index("ix_uitvraag_status_deadline", "status", "deadline"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    cycle_id: int = Field(foreign_key="reviewcycle.id", index=True)
+    questionnaire_id: str = Field(max_length=100)
+    snapshot_id: int = Field(foreign_key="questionnairesnapshot.id")
+    round: int = Field(default=0)
+    kind: str = Field(default=UitvraagKind.REGULAR, max_length=16)
+    parent_id: int | None = Field(default=None, foreign_key="uitvraag.id")
+    # Follow-up requests: the question ids asked again, and the contract owner's remark to the supplier.
+    question_ids: list[str] | None = _json()
+    remark: str | None = None
+    status: str = Field(default=UitvraagStatus.PENDING, max_length=16)
+    recipient_email: str = Field(max_length=254)
+    language: str = Field(default="nl", max_length=2)
+    deadline: datetime | None = _ts(nullable=False)
+    created_at: datetime | None = _ts(nullable=False)
+    sent_at: datetime | None = _ts()
+    opened_at: datetime | None = _ts()
+    first_saved_at: datetime | None = _ts()
+    submitted_at: datetime | None = _ts()
+    reviewed_at: datetime | None = _ts()
+    reviewed_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
+    score: int | None = None  # overall 0-100 after judging
+    section_scores: dict[str, int] | None = _json()
+
+
+class UitvraagContract(SQLModel, table=True):
+    """Which contracts an uitvraag covers. A contract is in at most one uitvraag per questionnaire/cycle/round."""
+
+    __table_args__ = (sa.UniqueConstraint("contract_id", "questionnaire_id", "cycle_id", "round"),)
+
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", primary_key=True, index=True)
+    questionnaire_id: str = Field(max_length=100)
+    cycle_id: int = Field(foreign_key="reviewcycle.id")
+    round: int = Field(default=0)
+
+
+class AccessToken(SQLModel, table=True):
+    """A supplier link token for one uitvraag. Only its SHA-256 is stored; a resend supersedes the old one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime | None = _ts(nullable=False)
+    expires_at: datetime | None = _ts(nullable=False)
+    first_used_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+    superseded_at: datetime | None = _ts()
+
+
+class Answer(SQLModel, table=True):
+    """The current answer to one question of one uitvraag; frozen once the uitvraag is submitted."""
+
+    __table_args__ = (sa.UniqueConstraint("uitvraag_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", index=True)
+    question_id: str = Field(max_length=100)
+    value: Any = _json()
+    carried_over: bool = Field(default=False)  # pre-filled from the last submission, not yet confirmed
+    updated_at: datetime | None = _ts(nullable=False)
+
+
+class EvidenceFile(SQLModel, table=True):
+    """An uploaded document, stored outside the web root under a random name."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", index=True)
+    question_id: str = Field(max_length=100)
+    original_name: str = Field(max_length=255)
+    stored_name: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    expires_on: date | None = None
+    uploaded_at: datetime | None = _ts(nullable=False)
+    carried_over: bool = Field(default=False)
+
+
+class Submission(SQLModel, table=True):
+    """The one frozen submission of an uitvraag: what the supplier declared, and when, with its digest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", unique=True)
+    submitted_at: datetime | None = _ts(nullable=False)
+    respondent_name: str = Field(max_length=200)
+    respondent_role: str = Field(max_length=200)
+    respondent_email: str = Field(max_length=254)
+    canonical: str  # the canonical JSON the digest was computed over
+    digest: str = Field(max_length=64, index=True)
+
+
+class Finding(SQLModel, table=True):
+    """A weak or missing answer (bevinding), with its severity and why, in both languages."""
+
+    __table_args__ = (sa.UniqueConstraint("uitvraag_id", "question_id", "rule"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", index=True)
+    question_id: str = Field(max_length=100)
+    rule: str = Field(max_length=100)  # which rule fired, e.g. "missing", "option:none", "max:24"
+    severity: str = Field(max_length=16)  # a Severity value
+    measure_ids: list[str] = _json(list, nullable=False)
+    reason_nl: str
+    reason_en: str
+    status: str = Field(default=FindingStatus.OPEN, max_length=16)
+    accepted_until: date | None = None
+    accepted_reason: str | None = None
+    accepted_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
+    created_at: datetime | None = _ts(nullable=False)
+    resolved_at: datetime | None = _ts()
+
+
+class Escalation(SQLModel, table=True):
+    """One step of the reminder and escalation ladder for one uitvraag; each step happens once.
+
+    `step` names the step (e.g. "reminder-14", "owner-overdue", "ciso-overdue", "owner-findings",
+    "evidence-expiring:<question>"); the unique key is what makes a sweep idempotent.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("uitvraag_id", "step", "recipient_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", index=True)
+    step: str = Field(max_length=100)
+    level: str = Field(max_length=16)  # supplier, owner or ciso
+    recipient_email: str = Field(max_length=254)
+    detail: dict[str, Any] | None = _json()
+    created_at: datetime | None = _ts(nullable=False)
+    outbox_id: int | None = Field(default=None, foreign_key="outboxmessage.id")
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A mail to deliver, written in the same transaction as the change that causes it."""
+
+    __table_args__ = (sa.Index("ix_outboxmessage_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    message_id: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40)  # the template: invitation, reminder, escalation-digest, ...
+    language: str = Field(default="nl", max_length=2)
+    to_addr: str = Field(max_length=254)
+    reply_to: str | None = Field(default=None, max_length=254)
+    subject: str = Field(max_length=300)
+    body_text: str
+    body_html: str | None = None
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    uitvraag_id: int | None = Field(default=None, foreign_key="uitvraag.id", index=True)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = _ts(nullable=False)
+    last_error: str | None = None
+    created_at: datetime | None = _ts(nullable=False)
+    sent_at: datetime | None = _ts()
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what, and when. Rows are only ever added."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _ts(nullable=False, index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    actor: str = Field(max_length=300)  # "system", "staff:<email>", "supplier:<uitvraag id>", "cli"
+    action: str = Field(max_length=100, index=True)
+    subject_type: str | None = Field(default=None, max_length=50)
+    subject_id: int | None = None
+    detail: dict[str, Any] | None = _json()
+
+
+class RateLimitHit(SQLModel, table=True):
+    """Counts attempts per key and time window, shared by every web instance (token guessing, sign-in)."""
+
+    __table_args__ = (sa.UniqueConstraint("key", "window_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    window_start: datetime | None = _ts(nullable=False)
+    count: int = Field(default=0)

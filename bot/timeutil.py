@@ -1,0 +1,36 @@
+"""Time helpers: everything is timezone-aware UTC inside the service."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Return `value` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_now(text: str | None) -> datetime:
+    """Parse a `--now` option: an ISO date or date-time; naive values are UTC. None means the real clock."""
+    if text is None or text == "":
+        return utcnow()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise ValueError(f"--now must be an ISO date or date-time such as 2026-10-01T09:00, got {text!r}") from None
+
+
+def day_start(value: date) -> datetime:
+    return datetime.combine(value, datetime.min.time(), tzinfo=UTC)
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)

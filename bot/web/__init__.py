@@ -1,0 +1,15 @@
+"""Cross-cutting web concerns: security headers, CSRF, error pages and blueprint registration."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.web import errors, security
+
+
+def init_app(app: Flask) -> None:
+    security.init_app(app)
+    errors.init_app(app)
+    from bot.web.blueprints import register_blueprints
+
+    register_blueprints(app)
