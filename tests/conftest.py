@@ -39,8 +39,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def databases(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Any:
     url = postgres_url()
     if url:
-        return PostgresDatabases(url, worker_id)
-    return SqliteDatabases(tmp_path_factory.mktemp("db-template"))
+        databases = PostgresDatabases(url, worker_id)
+        yield databases
+        databases.drop()
+    else:
+        yield SqliteDatabases(tmp_path_factory.mktemp("db-template"))
 
 
 @pytest.fixture

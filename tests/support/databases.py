@@ -39,7 +39,9 @@ class SqliteDatabases:
 class PostgresDatabases:
     def __init__(self, base_url: str, worker: str) -> None:
         url = sa.make_url(base_url)
-        self.name = f"{url.database}_{worker}"
+        # The pid keeps two test runs on one server (two developers, or CI and a developer) apart.
+        self.name = f"{url.database}_{worker}_{os.getpid()}"
+        self.admin_url = url.set(database="postgres").render_as_string(hide_password=False)
         admin = make_engine(
             url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
         )
@@ -51,6 +53,12 @@ class PostgresDatabases:
         migrate.upgrade(self.url)
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         self.truncate_sql = f"TRUNCATE {tables} RESTART IDENTITY CASCADE"
+
+    def drop(self) -> None:
+        admin = make_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        admin.dispose()
 
     def fresh(self, directory: Path) -> str:
         engine = make_engine(self.url)
