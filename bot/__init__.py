@@ -24,7 +24,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from bot import db, web
+    from bot.cli import register_commands
 
     db.init_app(app)
     web.init_app(app)
+    register_commands(app.cli)  # so that app.test_cli_runner() sees every `bot` command
     return app

@@ -14,6 +14,7 @@ import click
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from bot import create_app
+from bot.config import ConfigError
 from bot.timeutil import parse_now
 
 # module path -> attribute holding a click command or group. Each feature module owns its commands.
@@ -53,7 +54,10 @@ def resolve_now(value: datetime | None) -> datetime:
 
 
 def _create_app() -> Any:
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=False)
@@ -62,6 +66,7 @@ def cli() -> None:
 
 
 def register_commands(group: click.Group) -> None:
+    """Add every command to `group`: the `bot` group itself, and each app's `app.cli` (for test runners)."""
     group.add_command(shell_command)
     group.add_command(routes_command)
     for module_name, attribute in COMMAND_MODULES:

@@ -1,20 +1,50 @@
-"""Demo data for `bot dev` and `bot demo`: one municipality, its staff, suppliers and contracts."""
+"""Demo data for `bot dev` and `bot demo`: one municipality, its staff, suppliers and contract register.
+
+The register goes through the real import (a Dutch Excel export in `demo_data/register.csv`), so the demo shows the
+journey a municipality takes. Running it again changes nothing.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlmodel import Session, select
+
+from bot.models import Organisation, Role, StaffUser
+from bot.register import import_register
+from bot.timeutil import utcnow
+
+DEMO_REGISTER = Path(__file__).parent / "demo_data" / "register.csv"
+DEMO_ORGANISATION = "Gemeente Voorbeeldstad"
+DEMO_STAFF = [
+    ("ciso@voorbeeldstad.example", "Carla Smit (CISO)", Role.CISO),
+    ("beheer@voorbeeldstad.example", "Functioneel beheer", Role.ADMIN),
+]
 
 
-def seed_demo(app: Flask) -> None:
-    """Create the demo organisation, staff users and register; safe to run again (updates in place)."""
-    # Filled in with the register import below.
+def seed_demo(app: Flask) -> list[str]:
+    """Create the demo organisation, staff users and register; safe to run again. Returns what it did."""
+    now = utcnow()
+    with Session(app.extensions["engine"], expire_on_commit=False) as session:
+        report = import_register(session, data=DEMO_REGISTER.read_bytes(), now=now, actor="demo", source="demo")
+        org = session.exec(select(Organisation).where(Organisation.name == DEMO_ORGANISATION)).one()
+        for email, name, role in DEMO_STAFF:
+            exists = session.exec(
+                select(StaffUser).where(StaffUser.organisation_id == org.id, StaffUser.email == email)
+            ).first()
+            if exists is None:
+                session.add(StaffUser(organisation_id=org.id, email=email, name=name, role=role, created_at=now))
+        session.commit()
+    return [report.summary()]
 
 
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
     """Create or refresh the demo organisation, staff and contract register."""
-    seed_demo(current_app)
-    click.echo("Demo data is in place.")
+    for line in seed_demo(current_app):
+        click.echo(line)
+    click.echo("Demo data is in place. Staff sign-in addresses: " + ", ".join(e for e, _, _ in DEMO_STAFF) + ".")

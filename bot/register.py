@@ -1,6 +1,451 @@
-"""Contract register import and export (placeholder, being written)."""
+"""The contract register: import from CSV (as municipalities save it from Excel) and export back out.
+
+Import is all-or-nothing: every bad row is reported with its row number, column and value, and then nothing is
+written. Re-importing updates contracts in place, keyed by organisation + contract reference.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import click
+from flask.cli import with_appcontext
+from sqlmodel import Session, select
+
+from bot import audit
+from bot.db import get_session
+from bot.models import Contract, Organisation, Role, StaffUser, Supplier
+from bot.timeutil import utcnow
+
+COLUMNS = (
+    "organisation",
+    "supplier_name",
+    "supplier_kvk",
+    "supplier_email",
+    "contract_ref",
+    "contract_name",
+    "owner_name",
+    "owner_email",
+    "risk_tier",
+    "personal_data",
+    "start_date",
+    "end_date",
+)
+OPTIONAL_COLUMNS = ("cloud_hosted", "active")
+REQUIRED_COLUMNS = tuple(c for c in COLUMNS if c != "end_date")
+
+# Header spellings seen in registers, normalised (lower case, spaces and hyphens as underscores).
+ALIASES: dict[str, str] = {
+    **{c: c for c in COLUMNS + OPTIONAL_COLUMNS},
+    "organisatie": "organisation",
+    "organization": "organisation",
+    "gemeente": "organisation",
+    "leverancier": "supplier_name",
+    "leverancier_naam": "supplier_name",
+    "leveranciersnaam": "supplier_name",
+    "supplier": "supplier_name",
+    "kvk": "supplier_kvk",
+    "kvk_nummer": "supplier_kvk",
+    "kvknummer": "supplier_kvk",
+    "kvk_leverancier": "supplier_kvk",
+    "leverancier_kvk": "supplier_kvk",
+    "leverancier_email": "supplier_email",
+    "leverancier_e_mail": "supplier_email",
+    "e_mail_leverancier": "supplier_email",
+    "email_leverancier": "supplier_email",
+    "contractnummer": "contract_ref",
+    "contract_nummer": "contract_ref",
+    "contractreferentie": "contract_ref",
+    "contract_referentie": "contract_ref",
+    "referentie": "contract_ref",
+    "contract_reference": "contract_ref",
+    "contractnaam": "contract_name",
+    "contract_naam": "contract_name",
+    "omschrijving": "contract_name",
+    "contracteigenaar": "owner_name",
+    "eigenaar": "owner_name",
+    "contract_owner": "owner_name",
+    "eigenaar_email": "owner_email",
+    "eigenaar_e_mail": "owner_email",
+    "e_mail_eigenaar": "owner_email",
+    "contracteigenaar_email": "owner_email",
+    "contracteigenaar_e_mail": "owner_email",
+    "risico": "risk_tier",
+    "risiconiveau": "risk_tier",
+    "risicoklasse": "risk_tier",
+    "risico_niveau": "risk_tier",
+    "persoonsgegevens": "personal_data",
+    "verwerkt_persoonsgegevens": "personal_data",
+    "startdatum": "start_date",
+    "ingangsdatum": "start_date",
+    "begindatum": "start_date",
+    "einddatum": "end_date",
+    "cloud": "cloud_hosted",
+    "cloud_gehost": "cloud_hosted",
+    "actief": "active",
+}
+
+RISK_TIERS = {
+    "low": "low",
+    "laag": "low",
+    "medium": "medium",
+    "midden": "medium",
+    "middel": "medium",
+    "gemiddeld": "medium",
+    "high": "high",
+    "hoog": "high",
+}
+TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x"}
+FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", ""}
+EMAIL_RE = re.compile(r"^[^@\s;,<>\"]+@[^@\s;,<>\"]+\.[A-Za-z]{2,}$")
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
+
+
+class RegisterError(ValueError):
+    """The file cannot be imported; `problems` lists every reason, each naming row, column and value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    line: int  # the row number as a spreadsheet shows it (header = 1)
+    organisation: str
+    supplier_name: str
+    supplier_kvk: str
+    supplier_email: str
+    contract_ref: str
+    contract_name: str
+    owner_name: str
+    owner_email: str
+    risk_tier: str
+    personal_data: bool
+    start_date: date
+    end_date: date | None
+    cloud_hosted: bool | None = None
+    active: bool | None = None
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    organisations_created: int = 0
+    suppliers_created: int = 0
+    staff_created: int = 0
+    changes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.created} contracts created, {self.updated} updated, {self.unchanged} unchanged; "
+            f"{self.organisations_created} organisations, {self.suppliers_created} suppliers and "
+            f"{self.staff_created} contract managers added"
+        )
+
+
+def decode(data: bytes) -> str:
+    """Text from bytes as Excel saves them: UTF-8 (with or without BOM), else Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _normalise_header(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower()).strip("_")
+
+
+def _parse_bool(value: str) -> bool | None:
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def _parse_date(value: str) -> date | None:
+    text = value.strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _normalise_kvk(value: str) -> str | None:
+    digits = re.sub(r"[\s.]", "", value)
+    if not digits.isdigit():
+        return None
+    # Excel drops leading zeros of numbers; a KvK number is always 8 digits.
+    if 6 <= len(digits) <= 8:
+        return digits.zfill(8)
+    return None
+
+
+def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
+    """Parse and validate a register CSV. Raises RegisterError listing every problem; returns rows otherwise."""
+    text = decode(data)
+    if not text.strip():
+        raise RegisterError(
+            [f"{source}: the file is empty; expected a header row with the columns {', '.join(COLUMNS)}"]
+        )
+    first_line = text.splitlines()[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader)
+    columns: dict[str, int] = {}
+    problems: list[str] = []
+    for index, raw in enumerate(header):
+        name = ALIASES.get(_normalise_header(raw))
+        if name is None:
+            continue  # extra columns (notes, cost centres) are allowed and ignored
+        if name in columns:
+            problems.append(f"{source}: column {raw!r} appears twice (as {name})")
+        columns[name] = index
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        problems.append(
+            f"{source}: missing required column(s): {', '.join(missing)} "
+            f"(found: {', '.join(h.strip() for h in header if h.strip()) or 'none'})"
+        )
+    if problems:
+        raise RegisterError(problems)
+
+    rows: list[RegisterRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, record in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # Excel leaves rows of empty cells at the end
+
+        def cell(column: str, record: list[str] = record) -> str:
+            index = columns.get(column)
+            return record[index].strip() if index is not None and index < len(record) else ""
+
+        def bad(column: str, value: str, why: str, line: int = line) -> None:
+            problems.append(f"{source}: row {line}, column {column}: {value!r} {why}")
+
+        values: dict[str, Any] = {}
+        for column in ("organisation", "supplier_name", "contract_ref", "contract_name", "owner_name"):
+            values[column] = cell(column)
+            if not values[column]:
+                bad(column, "", "is empty; a value is required")
+        kvk = _normalise_kvk(cell("supplier_kvk"))
+        if kvk is None:
+            bad("supplier_kvk", cell("supplier_kvk"), "is not a KvK number (8 digits)")
+        values["supplier_kvk"] = kvk
+        for column in ("supplier_email", "owner_email"):
+            values[column] = cell(column).lower()
+            if not EMAIL_RE.match(values[column]):
+                bad(column, cell(column), "is not an e-mail address")
+        tier = RISK_TIERS.get(cell("risk_tier").lower())
+        if tier is None:
+            bad("risk_tier", cell("risk_tier"), "is not a risk tier (low/laag, medium/midden, high/hoog)")
+        values["risk_tier"] = tier
+        personal = _parse_bool(cell("personal_data"))
+        if personal is None:
+            bad("personal_data", cell("personal_data"), "is not ja/nee or yes/no")
+        values["personal_data"] = personal
+        start = _parse_date(cell("start_date"))
+        if start is None:
+            bad("start_date", cell("start_date"), "is not a date (31-12-2026 or 2026-12-31)")
+        end = None
+        if cell("end_date"):
+            end = _parse_date(cell("end_date"))
+            if end is None:
+                bad("end_date", cell("end_date"), "is not a date (31-12-2026 or 2026-12-31)")
+            elif start is not None and end < start:
+                bad("end_date", cell("end_date"), f"is before the start date {start.isoformat()}")
+        for column in OPTIONAL_COLUMNS:
+            values[column] = None
+            if column in columns and cell(column):
+                values[column] = _parse_bool(cell(column))
+                if values[column] is None:
+                    bad(column, cell(column), "is not ja/nee or yes/no")
+        key = (values["organisation"].lower(), values["contract_ref"].lower())
+        if values["contract_ref"] and key in seen:
+            bad("contract_ref", values["contract_ref"], f"appears twice for this organisation (also row {seen[key]})")
+        seen.setdefault(key, line)
+        if not any(p.startswith(f"{source}: row {line},") for p in problems):
+            rows.append(RegisterRow(line=line, start_date=start, end_date=end, **values))  # type: ignore[arg-type]
+    if problems:
+        raise RegisterError(problems)
+    if not rows:
+        raise RegisterError([f"{source}: the file has a header but no contract rows"])
+    return rows
+
+
+def _slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower().replace("gemeente", "")).strip("-")
+    return slug or "organisatie"
+
+
+def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, actor: str) -> ImportReport:
+    """Create or update organisations, suppliers, contracts and contract managers from validated rows.
+
+    The caller commits (or rolls back, for a dry run).
+    """
+    report = ImportReport()
+    organisations = {o.name.lower(): o for o in session.exec(select(Organisation))}
+    suppliers: dict[str, Supplier] = {}
+    for row in rows:
+        org = organisations.get(row.organisation.lower())
+        if org is None:
+            slug = _slugify(row.organisation)
+            taken = {o.slug for o in organisations.values()}
+            base, n = slug, 2
+            while slug in taken:
+                slug, n = f"{base}-{n}", n + 1
+            org = Organisation(name=row.organisation, slug=slug, created_at=now)
+            session.add(org)
+            session.flush()
+            organisations[org.name.lower()] = org
+            report.organisations_created += 1
+            report.changes.append(f"row {row.line}: new organisation {org.name}")
+        supplier = (
+            suppliers.get(row.supplier_kvk)
+            or session.exec(select(Supplier).where(Supplier.kvk == row.supplier_kvk)).first()
+        )
+        if supplier is None:
+            supplier = Supplier(kvk=row.supplier_kvk, name=row.supplier_name, created_at=now, updated_at=now)
+            session.add(supplier)
+            session.flush()
+            report.suppliers_created += 1
+            report.changes.append(f"row {row.line}: new supplier {supplier.name} (KvK {supplier.kvk})")
+        suppliers[row.supplier_kvk] = supplier
+
+        wanted: dict[str, Any] = {
+            "supplier_id": supplier.id,
+            "name": row.contract_name,
+            "supplier_email": row.supplier_email,
+            "owner_name": row.owner_name,
+            "owner_email": row.owner_email,
+            "risk_tier": row.risk_tier,
+            "personal_data": row.personal_data,
+            "start_date": row.start_date,
+            "end_date": row.end_date,
+        }
+        if row.cloud_hosted is not None:
+            wanted["cloud_hosted"] = row.cloud_hosted
+        if row.active is not None:
+            wanted["active"] = row.active
+        contract = session.exec(
+            select(Contract).where(Contract.organisation_id == org.id, Contract.reference == row.contract_ref)
+        ).first()
+        if contract is None:
+            contract = Contract(
+                organisation_id=org.id, reference=row.contract_ref, created_at=now, updated_at=now, **wanted
+            )
+            session.add(contract)
+            report.created += 1
+            report.changes.append(f"row {row.line}: new contract {row.contract_ref} ({row.contract_name})")
+        else:
+            changed = [k for k, v in wanted.items() if getattr(contract, k) != v]
+            if changed:
+                for key in changed:
+                    setattr(contract, key, wanted[key])
+                contract.updated_at = now
+                session.add(contract)
+                report.updated += 1
+                report.changes.append(f"row {row.line}: contract {row.contract_ref} changes {', '.join(changed)}")
+            else:
+                report.unchanged += 1
+        staff = session.exec(
+            select(StaffUser).where(StaffUser.organisation_id == org.id, StaffUser.email == row.owner_email)
+        ).first()
+        if staff is None:
+            session.add(
+                StaffUser(
+                    organisation_id=org.id,
+                    email=row.owner_email,
+                    name=row.owner_name,
+                    role=Role.CONTRACT_MANAGER,
+                    created_at=now,
+                )
+            )
+            session.flush()
+            report.staff_created += 1
+            report.changes.append(f"row {row.line}: new contract manager {row.owner_email}")
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="register.import",
+        detail={"summary": report.summary(), "rows": len(rows)},
+    )
+    return report
+
+
+def import_register(
+    session: Session, *, data: bytes, now: datetime, actor: str, source: str = "file", dry_run: bool = False
+) -> ImportReport:
+    """Parse, validate and apply a register file in one transaction; a dry run rolls everything back."""
+    rows = parse_register(data, source=source)
+    try:
+        report = apply_register(session, rows=rows, now=now, actor=actor)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return report
+
+
+def export_rows(session: Session, *, organisation_id: int | None = None) -> list[dict[str, str]]:
+    """The register as rows with the import's column names, so that an export can be imported again."""
+    query = (
+        select(Contract, Organisation, Supplier)
+        .join(Organisation, Organisation.id == Contract.organisation_id)  # type: ignore[arg-type]
+        .join(Supplier, Supplier.id == Contract.supplier_id)  # type: ignore[arg-type]
+        .order_by(Organisation.name, Contract.reference)
+    )
+    if organisation_id is not None:
+        query = query.where(Contract.organisation_id == organisation_id)
+    rows = []
+    for contract, org, supplier in session.exec(query):
+        rows.append(
+            {
+                "organisation": org.name,
+                "supplier_name": supplier.name,
+                "supplier_kvk": supplier.kvk,
+                "supplier_email": contract.supplier_email,
+                "contract_ref": contract.reference,
+                "contract_name": contract.name,
+                "owner_name": contract.owner_name,
+                "owner_email": contract.owner_email,
+                "risk_tier": contract.risk_tier,
+                "personal_data": "ja" if contract.personal_data else "nee",
+                "start_date": contract.start_date.isoformat(),
+                "end_date": contract.end_date.isoformat() if contract.end_date else "",
+                "cloud_hosted": "ja" if contract.cloud_hosted else "nee",
+                "active": "ja" if contract.active else "nee",
+            }
+        )
+    return rows
+
+
+def write_excel_csv(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> bytes:
+    """CSV that Dutch Excel opens as columns: semicolons, CRLF, UTF-8 with a BOM."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
 @click.group("import")
@@ -8,6 +453,52 @@ def import_group() -> None:
     """Import data."""
 
 
+@import_group.command("contracts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change, and change nothing.")
+@with_appcontext
+def import_contracts_command(file: Path, dry_run: bool) -> None:
+    """Import or update the contract register from a CSV FILE (semicolons or commas; Excel's Dutch format)."""
+    try:
+        report = import_register(
+            get_session(), data=file.read_bytes(), now=utcnow(), actor="cli", source=file.name, dry_run=dry_run
+        )
+    except RegisterError as error:
+        click.echo(f"Nothing was imported: {len(error.problems)} problem(s) in {file.name}:", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    for change in report.changes:
+        click.echo(f"  {change}")
+    prefix = "Dry run, nothing changed. Would have: " if dry_run else "Imported: "
+    click.echo(prefix + report.summary() + ".")
+
+
 @click.group("export")
 def export_group() -> None:
     """Export data."""
+
+
+@export_group.command("contracts")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
+@click.option("--organisation", help="Only this organisation (its name or slug).")
+@with_appcontext
+def export_contracts_command(output: Path | None, organisation: str | None) -> None:
+    """Write the contract register as CSV for Excel (the same columns the import reads)."""
+    session = get_session()
+    organisation_id = None
+    if organisation:
+        org = session.exec(
+            select(Organisation).where((Organisation.slug == organisation) | (Organisation.name == organisation))
+        ).first()
+        if org is None:
+            raise click.UsageError(f"No organisation named {organisation!r}.")
+        organisation_id = org.id
+    data = write_excel_csv(export_rows(session, organisation_id=organisation_id), COLUMNS + OPTIONAL_COLUMNS)
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        click.echo(f"Wrote {output}.", err=True)
