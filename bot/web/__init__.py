@@ -13,3 +13,7 @@ def init_app(app: Flask) -> None:
     from bot.web.blueprints import register_blueprints
 
     register_blueprints(app)
+    from bot.web import devmail
+
+    if devmail.enabled(app):
+        app.register_blueprint(devmail.bp)
