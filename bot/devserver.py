@@ -35,7 +35,10 @@ def dev_command(host: str, port: int, no_demo: bool, no_worker: bool) -> None:
     click.echo(f"  Service:   {config['BASE_URL']}/")
     click.echo(f"  Staff:     {config['BASE_URL']}/staff/")
     click.echo(f"  Database:  {config['DATABASE_URL']}")
-    click.echo(f"  Mail:      {mail[len('file://') :] if mail.startswith('file://') else mail}")
+    if mail.startswith("file://"):
+        click.echo(f"  Mail:      {mail[len('file://') :]}  (read them at {config['BASE_URL']}/dev/mail/)")
+    else:
+        click.echo(f"  Mail:      {mail}")
     click.echo("  Stop with Ctrl+C.")
     click.echo("")
     try:
