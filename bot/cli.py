@@ -24,6 +24,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.register", "export_group"),
     ("bot.devserver", "dev_command"),
     ("bot.demo", "demo_command"),
+    ("bot.questionnaires.cli", "questionnaires_group"),
 ]
 
 

@@ -65,7 +65,8 @@ class Rule:
     - `options`: the answer is (or, for multi-choice, includes) one of these option values / yes-no values;
     - `missing_options`: a multi-choice answer lacks one of these values;
     - `above` / `below`: a number greater than / less than the threshold;
-    - `within_days`: a date (or an evidence file's expiry) in the past or fewer than N days after `now`.
+    - `within_days`: a date (or an evidence file's expiry) in the past or fewer than N days after `now`;
+    - `older_than_days`: a date more than N days before `now` (e.g. the last restore test).
     """
 
     severity: str
@@ -76,6 +77,7 @@ class Rule:
     above: float | None = None
     below: float | None = None
     within_days: int | None = None
+    older_than_days: int | None = None
 
 
 @dataclass(frozen=True)
