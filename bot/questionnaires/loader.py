@@ -11,9 +11,11 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.questionnaires.examples import best_answer
 from bot.questionnaires.measures import measure_problem
 from bot.questionnaires.model import (
     EVIDENCE_MODES,
@@ -460,10 +462,9 @@ def _build_conditions(
 
 def _check_best_exists(question: Question, errors: _Collector, where: str) -> None:
     """A question must have at least one answer that no rule marks weak, or it cannot be answered well."""
-    if question.type not in ("choice", "yes-no"):
+    if question.type not in ("choice", "yes-no", "multi-choice", "number"):
         return
-    weak = {value for rule in question.rules for value in rule.options}
-    if all(value in weak for value in question.option_values()):
+    if best_answer(question, date.min) is None:
         errors.add(where, "rules", "every possible answer is marked weak; leave at least one good answer")
 
 
