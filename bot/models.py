@@ -308,8 +308,9 @@ class Finding(SQLModel, table=True):
 class Escalation(SQLModel, table=True):
     """One step of the reminder and escalation ladder for one uitvraag; each step happens once.
 
-    `step` names the step (e.g. "reminder-14", "owner-overdue", "ciso-overdue", "owner-findings",
-    "evidence-expiring:<question>"); the unique key is what makes a sweep idempotent.
+    `step` names the step (e.g. "reminder-14:2026-10-31", "owner-overdue:2026-10-31", "ciso-overdue:2026-10-31",
+    "owner-findings", "evidence-expiring:<question>:<sha256 prefix>"; see bot/cycles/sweep.py); the unique key is
+    what makes a sweep idempotent. `outbox_id` is the mail that carried it (for owner and CISO: their digest).
     """
 
     __table_args__ = (sa.UniqueConstraint("uitvraag_id", "step", "recipient_email"),)
@@ -320,6 +321,9 @@ class Escalation(SQLModel, table=True):
     level: str = Field(max_length=16)  # supplier, owner or ciso
     recipient_email: str = Field(max_length=254)
     detail: dict[str, Any] | None = _json()
+    # The uitvraag's deadline this step was about: after a deadline extension the reminders and overdue steps
+    # happen again for the new deadline (their step names carry the date).
+    deadline: datetime | None = _ts()
     created_at: datetime | None = _ts(nullable=False)
     outbox_id: int | None = Field(default=None, foreign_key="outboxmessage.id")
 

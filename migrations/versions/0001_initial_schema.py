@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 19:24:34.236982
+Create Date: 2026-11-29 19:32:56.401409
 """
 
 from collections.abc import Sequence
@@ -206,9 +206,7 @@ def upgrade() -> None:
             ["reviewed_by_id"], ["staffuser.id"], name=op.f("fk_uitvraag_reviewed_by_id_staffuser")
         ),
         sa.ForeignKeyConstraint(
-            ["snapshot_id"],
-            ["questionnairesnapshot.id"],
-            name=op.f("fk_uitvraag_snapshot_id_questionnairesnapshot"),
+            ["snapshot_id"], ["questionnairesnapshot.id"], name=op.f("fk_uitvraag_snapshot_id_questionnairesnapshot")
         ),
         sa.ForeignKeyConstraint(["supplier_id"], ["supplier.id"], name=op.f("fk_uitvraag_supplier_id_supplier")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_uitvraag")),
@@ -324,9 +322,7 @@ def upgrade() -> None:
         sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", bot.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisation.id"],
-            name=op.f("fk_outboxmessage_organisation_id_organisation"),
+            ["organisation_id"], ["organisation.id"], name=op.f("fk_outboxmessage_organisation_id_organisation")
         ),
         sa.ForeignKeyConstraint(["uitvraag_id"], ["uitvraag.id"], name=op.f("fk_outboxmessage_uitvraag_id_uitvraag")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outboxmessage")),
@@ -391,6 +387,7 @@ def upgrade() -> None:
         sa.Column("level", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("recipient_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=True),
+        sa.Column("deadline", bot.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("outbox_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -399,10 +396,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["uitvraag_id"], ["uitvraag.id"], name=op.f("fk_escalation_uitvraag_id_uitvraag")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation")),
         sa.UniqueConstraint(
-            "uitvraag_id",
-            "step",
-            "recipient_email",
-            name=op.f("uq_escalation_uitvraag_id_step_recipient_email"),
+            "uitvraag_id", "step", "recipient_email", name=op.f("uq_escalation_uitvraag_id_step_recipient_email")
         ),
     )
     with op.batch_alter_table("escalation", schema=None) as batch_op:
