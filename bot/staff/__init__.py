@@ -1,0 +1,5 @@
+"""The staff area: sign-in by mailed link, overview, the uitvraag page and its actions, exports.
+
+The blueprint is `bot.staff.web.bp` (under `/staff/`); business logic is in `actions`, `queries`, `detail`,
+`exports` and `signin`, as plain functions taking the session and `now`.
+"""

@@ -1,0 +1,454 @@
+"""What staff do to an uitvraag: accept a finding as a risk, request improvement, extend the deadline, resend or
+revoke the link, mark the review done. Each is a plain function taking the session, the acting staff user and
+`now`; each checks the actor may act, validates, changes the rows and writes the audit log. The caller commits.
+
+Contract managers act only on uitvragen covering a contract they own; the CISO and admins on all of their
+organisation's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.access import extend_tokens, issue_token, revoke_tokens, token_expiry
+from bot.audit import record
+from bot.mail.outbox import enqueue
+from bot.models import (
+    AccessToken,
+    Answer,
+    Contract,
+    Finding,
+    FindingStatus,
+    Organisation,
+    ReviewCycle,
+    Role,
+    StaffUser,
+    Supplier,
+    Uitvraag,
+    UitvraagContract,
+    UitvraagKind,
+    UitvraagStatus,
+)
+from bot.staff.texts import question_text, questionnaire_for, title
+from bot.tokens import hash_token
+
+DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
+MAX_ACCEPT_YEARS = 3
+MAX_REMARK = 4000
+MAX_REASON = 2000
+
+
+class ActionError(ValueError):
+    """An action cannot be done as asked; `field` names the form field, the texts say why (Dutch, English)."""
+
+    def __init__(self, field: str, nl: str, en: str) -> None:
+        super().__init__(nl)
+        self.field = field
+        self.nl = nl
+        self.en = en
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nl
+
+
+class NotAllowed(PermissionError):
+    """The actor may see this uitvraag but not act on it (another contract manager's contract)."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """What actions that send a link need from the configuration."""
+
+    base_url: str
+    grace_days: int
+    mail_from_domain: str = "localhost"
+
+
+def actor_label(user: StaffUser) -> str:
+    return f"staff:{user.email}"
+
+
+def deadline_at(day: date) -> datetime:
+    """A deadline given as a date means the end of that day."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def contracts_of(session: Session, uitvraag: Uitvraag) -> list[Contract]:
+    return list(
+        session.exec(
+            select(Contract)
+            .join(UitvraagContract, col(UitvraagContract.contract_id) == Contract.id)
+            .where(UitvraagContract.uitvraag_id == uitvraag.id)
+            .order_by(Contract.reference)
+        ).all()
+    )
+
+
+def can_act(session: Session, *, user: StaffUser, uitvraag: Uitvraag) -> bool:
+    """Whether `user` may act on `uitvraag` (same organisation; contract managers only for their own contracts)."""
+    if not user.active or user.organisation_id != uitvraag.organisation_id:
+        return False
+    if user.role in (Role.CISO, Role.ADMIN):
+        return True
+    if user.role == Role.CONTRACT_MANAGER:
+        email = user.email.strip().lower()
+        return any(c.owner_email.strip().lower() == email for c in contracts_of(session, uitvraag))
+    return False
+
+
+def _require(session: Session, user: StaffUser, uitvraag: Uitvraag) -> None:
+    if not can_act(session, user=user, uitvraag=uitvraag):
+        raise NotAllowed(f"{user.email} may not act on uitvraag {uitvraag.id}")
+
+
+def _audit(session: Session, user: StaffUser, uitvraag: Uitvraag, action: str, now: datetime, **detail: object) -> None:
+    record(
+        session,
+        now=now,
+        actor=actor_label(user),
+        action=action,
+        organisation_id=uitvraag.organisation_id,
+        subject_type="uitvraag",
+        subject_id=uitvraag.id,
+        detail={"by": user.name or user.email, "role": user.role, **detail},
+    )
+
+
+def _text(value: str | None, field: str, limit: int, nl_name: str, en_name: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ActionError(field, f"Vul {nl_name} in.", f"Enter {en_name}.")
+    if len(text) > limit:
+        raise ActionError(
+            field,
+            f"{nl_name.capitalize()} is te lang (hoogstens {limit} tekens).",
+            f"{en_name.capitalize()} is too long (at most {limit} characters).",
+        )
+    return text
+
+
+def accept_risk(
+    session: Session, *, actor: StaffUser, finding: Finding, reason: str, until: date | None, now: datetime
+) -> Finding:
+    """Accept an open finding as a risk until `until` (it counts as open again after that day)."""
+    uitvraag = session.get(Uitvraag, finding.uitvraag_id)
+    assert uitvraag is not None
+    _require(session, actor, uitvraag)
+    reason = _text(reason, "reason", MAX_REASON, "een reden", "a reason")
+    today = now.date()
+    if until is None:
+        raise ActionError("until", "Vul een einddatum in.", "Enter an end date.")
+    if until <= today:
+        raise ActionError("until", "De einddatum moet na vandaag liggen.", "The end date must be after today.")
+    if until > date(today.year + MAX_ACCEPT_YEARS, today.month, min(today.day, 28)):
+        raise ActionError(
+            "until",
+            f"Een risico wordt hoogstens {MAX_ACCEPT_YEARS} jaar geaccepteerd; kies een eerdere einddatum.",
+            f"A risk is accepted for at most {MAX_ACCEPT_YEARS} years; choose an earlier end date.",
+        )
+    if finding.status == FindingStatus.RESOLVED:
+        raise ActionError("finding", "Deze bevinding is al opgelost.", "This finding has been resolved already.")
+    finding.status = FindingStatus.ACCEPTED
+    finding.accepted_until = until
+    finding.accepted_reason = reason
+    finding.accepted_by_id = actor.id
+    session.add(finding)
+    _audit(
+        session,
+        actor,
+        uitvraag,
+        "finding.risk-accepted",
+        now,
+        finding_id=finding.id,
+        question_id=finding.question_id,
+        severity=finding.severity,
+        until=until.isoformat(),
+        reason=reason,
+    )
+    return finding
+
+
+def _contracts_context(contracts: list[Contract]) -> list[dict[str, str]]:
+    return [{"reference": c.reference, "name": c.name} for c in contracts]
+
+
+def _mail_base(session: Session, uitvraag: Uitvraag) -> tuple[Supplier, Organisation, ReviewCycle, list[Contract]]:
+    supplier = session.get(Supplier, uitvraag.supplier_id)
+    organisation = session.get(Organisation, uitvraag.organisation_id)
+    cycle = session.get(ReviewCycle, uitvraag.cycle_id)
+    assert supplier is not None and organisation is not None and cycle is not None
+    return supplier, organisation, cycle, contracts_of(session, uitvraag)
+
+
+def _parse_future_deadline(day: date | None, now: datetime, field: str = "deadline") -> datetime:
+    if day is None:
+        raise ActionError(field, "Vul een datum in.", "Enter a date.")
+    if day <= now.date():
+        raise ActionError(field, "De termijn moet na vandaag liggen.", "The deadline must be after today.")
+    if day > now.date() + timedelta(days=366):
+        raise ActionError(
+            field, "De termijn mag hoogstens een jaar vooruit liggen.", "The deadline may be at most a year ahead."
+        )
+    return deadline_at(day)
+
+
+def request_improvement(
+    session: Session,
+    *,
+    actor: StaffUser,
+    uitvraag: Uitvraag,
+    question_ids: list[str],
+    remark: str,
+    deadline: date | None,
+    now: datetime,
+    mail: MailSettings,
+) -> Uitvraag:
+    """Ask the supplier to improve chosen answers: a follow-up uitvraag with just those questions, a new link and
+    a follow-up mail. The previous answers are carried over for the supplier to revise."""
+    _require(session, actor, uitvraag)
+    if uitvraag.status not in (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED):
+        raise ActionError(
+            "question_ids",
+            "Verbetering vragen kan pas als de leverancier heeft ingediend.",
+            "Improvement can be requested once the supplier has submitted.",
+        )
+    questionnaire = questionnaire_for(session, uitvraag)
+    known = (
+        [q.id for q in questionnaire.questions()]
+        if questionnaire
+        else list(session.exec(select(Answer.question_id).where(Answer.uitvraag_id == uitvraag.id)).all())
+    )
+    chosen = [qid for qid in dict.fromkeys(question_ids) if qid]
+    if not chosen:
+        raise ActionError("question_ids", "Kies ten minste een vraag.", "Choose at least one question.")
+    unknown = [qid for qid in chosen if qid not in known]
+    if unknown:
+        raise ActionError(
+            "question_ids",
+            f"Onbekende vraag in deze vragenlijst: {', '.join(unknown)}.",
+            f"Unknown question in this questionnaire: {', '.join(unknown)}.",
+        )
+    chosen.sort(key=known.index)
+    remark = _text(remark, "remark", MAX_REMARK, "een toelichting voor de leverancier", "a remark for the supplier")
+    due = _parse_future_deadline(deadline, now)
+
+    highest = session.exec(
+        select(sa.func.max(Uitvraag.round)).where(
+            Uitvraag.organisation_id == uitvraag.organisation_id,
+            Uitvraag.supplier_id == uitvraag.supplier_id,
+            Uitvraag.questionnaire_id == uitvraag.questionnaire_id,
+            Uitvraag.cycle_id == uitvraag.cycle_id,
+        )
+    ).one()
+    follow_up = Uitvraag(
+        organisation_id=uitvraag.organisation_id,
+        supplier_id=uitvraag.supplier_id,
+        cycle_id=uitvraag.cycle_id,
+        questionnaire_id=uitvraag.questionnaire_id,
+        snapshot_id=uitvraag.snapshot_id,
+        round=(highest or 0) + 1,
+        kind=UitvraagKind.FOLLOW_UP,
+        parent_id=uitvraag.id,
+        question_ids=chosen,
+        remark=remark,
+        status=UitvraagStatus.PENDING,
+        recipient_email=uitvraag.recipient_email,
+        language=uitvraag.language,
+        deadline=due,
+        created_at=now,
+    )
+    session.add(follow_up)
+    session.flush()
+    supplier, organisation, cycle, contracts = _mail_base(session, uitvraag)
+    for contract in contracts:
+        session.add(
+            UitvraagContract(
+                uitvraag_id=follow_up.id,  # type: ignore[arg-type]
+                contract_id=contract.id,  # type: ignore[arg-type]
+                questionnaire_id=follow_up.questionnaire_id,
+                cycle_id=follow_up.cycle_id,
+                round=follow_up.round,
+            )
+        )
+    for answer in session.exec(
+        select(Answer).where(Answer.uitvraag_id == uitvraag.id, col(Answer.question_id).in_(chosen))
+    ):
+        session.add(
+            Answer(
+                uitvraag_id=follow_up.id,  # type: ignore[arg-type]
+                question_id=answer.question_id,
+                value=answer.value,
+                carried_over=True,
+                updated_at=now,
+            )
+        )
+    token = issue_token(session, uitvraag=follow_up, now=now, grace_days=mail.grace_days)
+    lang = follow_up.language
+    enqueue(
+        session,
+        key=f"follow-up:{follow_up.id}",
+        kind="follow-up",
+        to=follow_up.recipient_email,
+        language=lang,
+        context={
+            "supplier_name": supplier.name,
+            "organisation_name": organisation.name,
+            "contracts": _contracts_context(contracts),
+            "questionnaire_title": title(questionnaire, uitvraag, lang),
+            "cycle": cycle.name,
+            "deadline": due.date(),
+            "remark": remark,
+            "questions": [{"id": qid, "text": question_text(questionnaire, qid, lang)} for qid in chosen],
+            "link": f"{mail.base_url.rstrip('/')}/q/{token}",
+            "owner_name": actor.name or actor.email,
+            "owner_email": actor.email,
+        },
+        now=now,
+        mail_from_domain=mail.mail_from_domain,
+        reply_to=actor.email,
+        organisation_id=follow_up.organisation_id,
+        uitvraag_id=follow_up.id,
+    )
+    _audit(
+        session,
+        actor,
+        uitvraag,
+        "uitvraag.improvement-requested",
+        now,
+        follow_up_id=follow_up.id,
+        question_ids=chosen,
+        deadline=due.date().isoformat(),
+        remark=remark,
+    )
+    return follow_up
+
+
+def extend_deadline(
+    session: Session, *, actor: StaffUser, uitvraag: Uitvraag, deadline: date | None, now: datetime, grace_days: int
+) -> Uitvraag:
+    """Move the deadline later; live links then expire at the new deadline plus the grace period."""
+    _require(session, actor, uitvraag)
+    if uitvraag.status in DONE:
+        raise ActionError(
+            "deadline",
+            "Deze uitvraag is al afgerond; de termijn verlengen kan niet meer.",
+            "This uitvraag is finished; its deadline can no longer be extended.",
+        )
+    due = _parse_future_deadline(deadline, now)
+    assert uitvraag.deadline is not None
+    if due <= uitvraag.deadline:
+        raise ActionError(
+            "deadline",
+            f"Kies een datum na de huidige termijn ({uitvraag.deadline.date().isoformat()}).",
+            f"Choose a date after the current deadline ({uitvraag.deadline.date().isoformat()}).",
+        )
+    previous = uitvraag.deadline
+    uitvraag.deadline = due
+    session.add(uitvraag)
+    extend_tokens(session, uitvraag=uitvraag, grace_days=grace_days)
+    _audit(
+        session,
+        actor,
+        uitvraag,
+        "uitvraag.deadline-extended",
+        now,
+        previous=previous.date().isoformat(),
+        deadline=due.date().isoformat(),
+    )
+    return uitvraag
+
+
+def _owner(contracts: list[Contract], actor: StaffUser) -> tuple[str, str]:
+    email = actor.email.lower()
+    own = next((c for c in contracts if c.owner_email.lower() == email), None) or (contracts[0] if contracts else None)
+    return (own.owner_name, own.owner_email) if own else (actor.name or actor.email, actor.email)
+
+
+def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: datetime, mail: MailSettings) -> str:
+    """Send the supplier a fresh link; the old one stops working at once. Returns the outbox idempotency key."""
+    _require(session, actor, uitvraag)
+    if uitvraag.status in DONE:
+        raise ActionError(
+            "resend",
+            "Deze uitvraag is al afgerond; er is geen link meer nodig.",
+            "This uitvraag is finished; no link is needed any more.",
+        )
+    if token_expiry(uitvraag, mail.grace_days) <= now:
+        raise ActionError(
+            "resend",
+            "De termijn is te lang verstreken voor een nieuwe link; verleng eerst de termijn.",
+            "The deadline passed too long ago for a new link; extend the deadline first.",
+        )
+    token = issue_token(session, uitvraag=uitvraag, now=now, grace_days=mail.grace_days)
+    session.flush()
+    row = session.exec(select(AccessToken).where(AccessToken.token_hash == hash_token(token))).one()
+    supplier, organisation, cycle, contracts = _mail_base(session, uitvraag)
+    questionnaire = questionnaire_for(session, uitvraag)
+    lang = uitvraag.language
+    owner_name, owner_email = _owner(contracts, actor)
+    assert uitvraag.deadline is not None
+    context: dict[str, object] = {
+        "supplier_name": supplier.name,
+        "organisation_name": organisation.name,
+        "contracts": _contracts_context(contracts),
+        "questionnaire_title": title(questionnaire, uitvraag, lang),
+        "cycle": cycle.name,
+        "deadline": uitvraag.deadline.date(),
+        "link": f"{mail.base_url.rstrip('/')}/q/{token}",
+        "owner_name": owner_name,
+        "owner_email": owner_email,
+    }
+    kind = "invitation"
+    if uitvraag.kind == UitvraagKind.FOLLOW_UP:
+        kind = "follow-up"
+        context["remark"] = uitvraag.remark or ""
+        context["questions"] = [
+            {"id": qid, "text": question_text(questionnaire, qid, lang)} for qid in (uitvraag.question_ids or [])
+        ]
+    key = f"resend:{uitvraag.id}:{row.id}"
+    enqueue(
+        session,
+        key=key,
+        kind=kind,
+        to=uitvraag.recipient_email,
+        language=lang,
+        context=context,
+        now=now,
+        mail_from_domain=mail.mail_from_domain,
+        reply_to=owner_email,
+        organisation_id=uitvraag.organisation_id,
+        uitvraag_id=uitvraag.id,
+    )
+    _audit(session, actor, uitvraag, "uitvraag.link-resent", now, to=uitvraag.recipient_email)
+    return key
+
+
+def revoke_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: datetime) -> int:
+    """Make every live link of this uitvraag stop working; returns how many were revoked."""
+    _require(session, actor, uitvraag)
+    count = revoke_tokens(session, uitvraag=uitvraag, now=now)
+    if count == 0:
+        raise ActionError("revoke", "Er is geen werkende link om in te trekken.", "There is no live link to revoke.")
+    _audit(session, actor, uitvraag, "uitvraag.link-revoked", now, revoked=count)
+    return count
+
+
+def mark_reviewed(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: datetime) -> Uitvraag:
+    """Record that the answers have been reviewed."""
+    _require(session, actor, uitvraag)
+    if uitvraag.status != UitvraagStatus.SUBMITTED:
+        raise ActionError(
+            "review",
+            "Alleen een ingediende uitvraag kan als beoordeeld worden gemarkeerd.",
+            "Only a submitted uitvraag can be marked as reviewed.",
+        )
+    uitvraag.status = UitvraagStatus.REVIEWED
+    uitvraag.reviewed_at = now
+    uitvraag.reviewed_by_id = actor.id
+    session.add(uitvraag)
+    _audit(session, actor, uitvraag, "uitvraag.reviewed", now)
+    return uitvraag

@@ -1,0 +1,208 @@
+"""Staff sign-in and sign-out views, the signed-in session, and the organisation scoping every page relies on.
+
+The browser session holds the staff user's id and when they signed in; it ends after STAFF_SESSION_HOURS, on
+sign-out, or when the account is deactivated. Every look-up of an id from a URL goes through `scoped_or_404`, so
+another organisation's ids answer 404, exactly like ids that do not exist.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from sqlmodel import SQLModel
+
+from bot.db import get_session
+from bot.models import StaffUser
+from bot.ratelimit import hit
+from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
+from bot.staff.web import bp, tr
+from bot.timeutil import as_utc, utcnow
+
+SESSION_USER = "staff_user_id"
+SESSION_SINCE = "staff_signed_in_at"
+# Generous for people, far too few for guessing: per address and per client address.
+SIGNIN_REQUESTS_PER_ADDRESS = 5
+SIGNIN_REQUESTS_PER_CLIENT = 20
+SIGNIN_LINK_TRIES_PER_CLIENT = 30
+RATE_WINDOW_SECONDS = 15 * 60
+
+T = TypeVar("T", bound=SQLModel)
+
+
+def now() -> datetime:
+    """The time staff pages work with (tests may pin it with the STAFF_NOW setting)."""
+    pinned = current_app.config.get("STAFF_NOW")
+    return as_utc(pinned) if pinned else utcnow()
+
+
+def current_staff() -> StaffUser | None:
+    """The signed-in, active staff user of this request, or None (and the session is cleared if it ran out)."""
+    if "staff_user" in g:
+        return g.staff_user
+    user = None
+    user_id = session.get(SESSION_USER)
+    since = session.get(SESSION_SINCE)
+    if user_id is not None and since:
+        hours = current_app.config["STAFF_SESSION_HOURS"]
+        try:
+            started = as_utc(datetime.fromisoformat(since))
+        except (TypeError, ValueError):
+            started = None
+        if started is not None and now() < started + timedelta(hours=hours):
+            candidate = get_session().get(StaffUser, int(user_id))
+            if candidate is not None and candidate.active:
+                user = candidate
+        if user is None:
+            session.pop(SESSION_USER, None)
+            session.pop(SESSION_SINCE, None)
+    g.staff_user = user
+    if user is not None:
+        g.staff_lang = user.language if user.language in ("nl", "en") else "nl"
+    return user
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def login_required(view: F) -> F:
+    """Send visitors without a live staff session to the sign-in page."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_staff() is None:
+            return redirect(url_for("staff.signin", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def staff() -> StaffUser:
+    """The signed-in user inside a `login_required` view."""
+    user = current_staff()
+    assert user is not None
+    return user
+
+
+def scoped_or_404(model: type[T], object_id: int) -> T:
+    """Load a row that has an `organisation_id`; 404 unless it belongs to the signed-in user's organisation."""
+    row = get_session().get(model, object_id)
+    if row is None or getattr(row, "organisation_id", None) != staff().organisation_id:
+        abort(404)
+    return row
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path inside the staff area: never an open redirect to another site.
+    if target and target.startswith("/staff/") and not target.startswith("//"):
+        return target
+    return url_for("staff.overview")
+
+
+@bp.before_request
+def _language() -> None:
+    if request.args.get("lang") in ("nl", "en"):
+        g.staff_lang = request.args["lang"]
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin() -> Any:
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(url_for("staff.overview"))
+        return render_template("staff/signin.html", sent=False)
+    db = get_session()
+    moment = now()
+    email = (request.form.get("email") or "").strip()
+    if not email or "@" not in email or len(email) > 254:
+        error = tr(
+            "Vul uw e-mailadres in, bijvoorbeeld naam@gemeente.nl.",
+            "Enter your e-mail address, e.g. name@municipality.nl.",
+        )
+        return render_template("staff/signin.html", sent=False, error=error, email=email), 400
+    allowed = hit(
+        db,
+        key=f"staff-signin:client:{_client()}",
+        limit=SIGNIN_REQUESTS_PER_CLIENT,
+        window_seconds=RATE_WINDOW_SECONDS,
+        now=moment,
+    ) and hit(
+        db,
+        key=f"staff-signin:address:{email.lower()}",
+        limit=SIGNIN_REQUESTS_PER_ADDRESS,
+        window_seconds=RATE_WINDOW_SECONDS,
+        now=moment,
+    )
+    if allowed:
+        config = current_app.config
+        request_signin_links(
+            db,
+            email=email,
+            now=moment,
+            base_url=config["BASE_URL"],
+            minutes=config["SIGNIN_LINK_MINUTES"],
+            mail_from_domain=_mail_domain(config["MAIL_FROM"]),
+        )
+    db.commit()
+    if not allowed:
+        message = tr(
+            "Te veel aanvragen. Wacht een kwartier en probeer het opnieuw.",
+            "Too many requests. Wait fifteen minutes and try again.",
+        )
+        return render_template("staff/signin.html", sent=False, error=message, email=email), 429
+    # The same answer for known and unknown addresses: no one learns who has an account.
+    return render_template("staff/signin.html", sent=True, email=email)
+
+
+@bp.route("/signin/<token>", methods=["GET", "POST"])
+def signin_link(token: str) -> Any:
+    db = get_session()
+    moment = now()
+    if not hit(
+        db,
+        key=f"staff-signin-link:client:{_client()}",
+        limit=SIGNIN_LINK_TRIES_PER_CLIENT,
+        window_seconds=RATE_WINDOW_SECONDS,
+        now=moment,
+    ):
+        db.commit()
+        return render_template("staff/signin_link.html", state="limited"), 429
+    db.commit()
+    if request.method == "GET":
+        # Looking does not use the link up: mail scanners fetch links, people press the button.
+        check = check_signin_token(db, token, now=moment)
+        status = 200 if check.ok else 404
+        return render_template("staff/signin_link.html", state=check.state.value, token=token), status
+    result = redeem_signin_token(db, token, now=moment)
+    if not result.ok:
+        db.rollback()
+        return render_template("staff/signin_link.html", state=result.state.value), 404
+    db.commit()
+    assert result.user is not None
+    session.clear()
+    session.permanent = True
+    session[SESSION_USER] = result.user.id
+    session[SESSION_SINCE] = moment.isoformat()
+    return redirect(url_for("staff.overview"))
+
+
+@bp.post("/signout")
+def signout() -> Any:
+    session.clear()
+    g.pop("staff_user", None)
+    return render_template("staff/signin.html", sent=False, signed_out=True)
+
+
+def _mail_domain(mail_from: str) -> str:
+    address = mail_from.rsplit("<", 1)[-1].rstrip(">").strip()
+    return address.rsplit("@", 1)[-1] if "@" in address else "localhost"
+
+
+__all__ = ["SignInState", "current_staff", "login_required", "now", "scoped_or_404", "staff"]

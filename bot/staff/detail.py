@@ -1,0 +1,230 @@
+"""Everything the uitvraag page shows: contracts, timeline, answers with their findings, evidence, receipt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.models import (
+    Answer,
+    AuditLog,
+    Contract,
+    Escalation,
+    EvidenceFile,
+    Finding,
+    OutboxMessage,
+    ReviewCycle,
+    StaffUser,
+    Submission,
+    Supplier,
+    Uitvraag,
+)
+from bot.questionnaires.model import Questionnaire
+from bot.staff.actions import contracts_of
+from bot.staff.queries import SEVERITY_ORDER, finding_is_open, is_overdue
+from bot.staff.texts import format_answer, question_or_none, questionnaire_for
+
+
+@dataclass
+class TimelineEvent:
+    at: datetime
+    kind: str  # created, sent, opened, saved, submitted, reviewed, mail, escalation, action
+    label_nl: str
+    label_en: str
+    detail: str = ""
+    failed: bool = False
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_nl
+
+
+@dataclass
+class AnswerView:
+    question_id: str
+    section: str
+    text: str
+    measures: list[str]
+    value: str
+    carried_over: bool
+    findings: list[Finding] = field(default_factory=list)
+    evidence: list[EvidenceFile] = field(default_factory=list)
+    asked: bool = True  # false for questions a follow-up did not ask again
+
+    @property
+    def open(self) -> bool:
+        return any(f.status != "resolved" for f in self.findings)
+
+
+@dataclass
+class UitvraagDetail:
+    uitvraag: Uitvraag
+    supplier: Supplier
+    cycle: ReviewCycle
+    contracts: list[Contract]
+    questionnaire: Questionnaire | None
+    answers: list[AnswerView]
+    findings: list[Finding]
+    evidence: list[EvidenceFile]
+    submission: Submission | None
+    timeline: list[TimelineEvent]
+    overdue: bool
+    parent: Uitvraag | None
+    follow_ups: list[Uitvraag]
+    staff_names: dict[int, str]
+    today: Any
+
+    def finding_open(self, finding: Finding) -> bool:
+        return finding_is_open(finding, self.today)
+
+
+MAIL_KINDS = {
+    "invitation": ("Uitnodiging", "Invitation"),
+    "reminder": ("Herinnering", "Reminder"),
+    "follow-up": ("Verzoek om verbetering", "Improvement request"),
+    "evidence-renewal": ("Verzoek om nieuw bewijsstuk", "Evidence renewal request"),
+    "receipt": ("Ontvangstbevestiging", "Receipt"),
+    "escalation-digest": ("Escalatie", "Escalation"),
+    "delivery-failure": ("Melding mislukte bezorging", "Delivery failure notice"),
+}
+ACTIONS = {
+    "finding.risk-accepted": ("Risico geaccepteerd", "Risk accepted"),
+    "uitvraag.improvement-requested": ("Verbetering gevraagd", "Improvement requested"),
+    "uitvraag.deadline-extended": ("Termijn verlengd", "Deadline extended"),
+    "uitvraag.link-resent": ("Link opnieuw verstuurd", "Link resent"),
+    "uitvraag.link-revoked": ("Link ingetrokken", "Link revoked"),
+    "uitvraag.reviewed": ("Beoordeling afgerond", "Review done"),
+}
+
+
+def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
+    """Sent, reminders, opened, saved, submitted, escalations and staff actions, oldest first."""
+    events: list[TimelineEvent] = []
+    stamps = [
+        (uitvraag.created_at, "created", "Aangemaakt", "Created"),
+        (uitvraag.opened_at, "opened", "Link geopend door de leverancier", "Link opened by the supplier"),
+        (uitvraag.first_saved_at, "saved", "Eerste antwoorden opgeslagen", "First answers saved"),
+        (uitvraag.submitted_at, "submitted", "Ingediend", "Submitted"),
+    ]
+    for at, kind, nl, en in stamps:
+        if at is not None:
+            events.append(TimelineEvent(at, kind, nl, en))
+    for mail in session.exec(select(OutboxMessage).where(OutboxMessage.uitvraag_id == uitvraag.id)):
+        nl, en = MAIL_KINDS.get(mail.kind, (mail.kind, mail.kind))
+        if mail.status == "sent" and mail.sent_at:
+            events.append(TimelineEvent(mail.sent_at, "mail", f"{nl} verstuurd", f"{en} sent", mail.to_addr))
+        elif mail.status == "failed":
+            at = mail.sent_at or mail.next_attempt_at or mail.created_at
+            assert at is not None
+            events.append(
+                TimelineEvent(
+                    at,
+                    "mail",
+                    f"{nl} niet bezorgd",
+                    f"{en} not delivered",
+                    f"{mail.to_addr}: {mail.last_error or ''}",
+                    failed=True,
+                )
+            )
+        else:
+            assert mail.created_at is not None
+            events.append(TimelineEvent(mail.created_at, "mail", f"{nl} klaargezet", f"{en} queued", mail.to_addr))
+    for step in session.exec(select(Escalation).where(Escalation.uitvraag_id == uitvraag.id)):
+        assert step.created_at is not None
+        if step.level == "supplier":
+            nl, en = "Herinnering aan de leverancier", "Reminder to the supplier"
+        elif step.level == "ciso":
+            nl, en = "Geëscaleerd naar de CISO", "Escalated to the CISO"
+        else:
+            nl, en = "Geëscaleerd naar de contracteigenaar", "Escalated to the contract owner"
+        events.append(TimelineEvent(step.created_at, "escalation", nl, en, f"{step.step} · {step.recipient_email}"))
+    for entry in session.exec(
+        select(AuditLog).where(AuditLog.subject_type == "uitvraag", AuditLog.subject_id == uitvraag.id)
+    ):
+        if entry.action not in ACTIONS:
+            continue
+        assert entry.at is not None
+        nl, en = ACTIONS[entry.action]
+        who = (entry.detail or {}).get("by") or entry.actor
+        events.append(TimelineEvent(entry.at, "action", nl, en, str(who)))
+    if uitvraag.reviewed_at is not None and not any(e.kind == "action" and "Beoordeling" in e.label_nl for e in events):
+        events.append(TimelineEvent(uitvraag.reviewed_at, "reviewed", "Beoordeling afgerond", "Review done"))
+    return sorted(events, key=lambda e: e.at)
+
+
+def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang: str) -> UitvraagDetail:
+    supplier = session.get(Supplier, uitvraag.supplier_id)
+    cycle = session.get(ReviewCycle, uitvraag.cycle_id)
+    assert supplier is not None and cycle is not None
+    questionnaire = questionnaire_for(session, uitvraag)
+    answers = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag.id))}
+    findings = list(session.exec(select(Finding).where(Finding.uitvraag_id == uitvraag.id)).all())
+    findings.sort(
+        key=lambda f: (SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 9, f.question_id)
+    )
+    evidence = list(
+        session.exec(
+            select(EvidenceFile).where(EvidenceFile.uitvraag_id == uitvraag.id).order_by(EvidenceFile.uploaded_at)
+        ).all()
+    )
+    asked = set(uitvraag.question_ids or [])
+    order: list[str] = []
+    if questionnaire is not None:
+        order = [q.id for q in questionnaire.questions()]
+    for qid in list(answers) + [f.question_id for f in findings] + [e.question_id for e in evidence]:
+        if qid not in order:
+            order.append(qid)
+    views: list[AnswerView] = []
+    for qid in order:
+        answer = answers.get(qid)
+        q_findings = [f for f in findings if f.question_id == qid]
+        q_evidence = [e for e in evidence if e.question_id == qid]
+        if answer is None and not q_findings and not q_evidence:
+            continue  # not shown to this supplier (a condition did not hold) and nothing to say
+        question = question_or_none(questionnaire, qid)
+        measures = list(question.measures) if question else sorted({m for f in q_findings for m in f.measure_ids})
+        views.append(
+            AnswerView(
+                question_id=qid,
+                section=question.section if question else "",
+                text=question.text.get(lang) if question else qid,
+                measures=measures,
+                value=format_answer(question, answer.value if answer else None, lang),
+                carried_over=bool(answer and answer.carried_over),
+                findings=q_findings,
+                evidence=q_evidence,
+                asked=(not asked) or qid in asked,
+            )
+        )
+    submission = session.exec(select(Submission).where(Submission.uitvraag_id == uitvraag.id)).first()
+    parent = session.get(Uitvraag, uitvraag.parent_id) if uitvraag.parent_id else None
+    follow_ups = list(
+        session.exec(select(Uitvraag).where(Uitvraag.parent_id == uitvraag.id).order_by(Uitvraag.round)).all()
+    )
+    staff_ids = {f.accepted_by_id for f in findings if f.accepted_by_id} | (
+        {uitvraag.reviewed_by_id} if uitvraag.reviewed_by_id else set()
+    )
+    staff_names = {
+        u.id: (u.name or u.email)
+        for u in session.exec(select(StaffUser).where(col(StaffUser.id).in_(staff_ids)))
+        if u.id is not None
+    }
+    return UitvraagDetail(
+        uitvraag=uitvraag,
+        supplier=supplier,
+        cycle=cycle,
+        contracts=contracts_of(session, uitvraag),
+        questionnaire=questionnaire,
+        answers=views,
+        findings=findings,
+        evidence=evidence,
+        submission=submission,
+        timeline=timeline(session, uitvraag),
+        overdue=is_overdue(uitvraag, now),
+        parent=parent,
+        follow_ups=follow_ups,
+        staff_names=staff_names,
+        today=now.date(),
+    )

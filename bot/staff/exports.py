@@ -1,0 +1,212 @@
+"""Exports for one organisation: the contract register with each contract's latest state (CSV for Dutch Excel,
+JSON), and the per-cycle report the CISO keeps as ENSIA evidence."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.models import (
+    Contract,
+    Finding,
+    Organisation,
+    ReviewCycle,
+    StaffUser,
+    Submission,
+    Supplier,
+    Uitvraag,
+    UitvraagContract,
+)
+from bot.staff.queries import SEVERITY_ORDER, OverviewRow, build_rows, count_statuses, finding_is_open
+
+REGISTER_COLUMNS = [
+    "contract_ref",
+    "contract_name",
+    "supplier_name",
+    "supplier_kvk",
+    "owner_name",
+    "owner_email",
+    "risk_tier",
+    "personal_data",
+    "cloud_hosted",
+    "active",
+    "latest_cycle",
+    "latest_status",
+    "deadline",
+    "submitted_at",
+    "score",
+    "open_findings",
+    "open_critical",
+    "open_high",
+    "open_medium",
+    "open_low",
+]
+# Excel runs a cell starting with one of these as a formula; a leading apostrophe keeps it text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def register_rows(session: Session, *, organisation_id: int, now: datetime) -> list[dict[str, Any]]:
+    """One row per contract of the organisation, with the state of the latest uitvraag that covers it."""
+    contracts = list(
+        session.exec(
+            select(Contract).where(Contract.organisation_id == organisation_id).order_by(Contract.reference)
+        ).all()
+    )
+    suppliers = {
+        s.id: s for s in session.exec(select(Supplier).where(col(Supplier.id).in_({c.supplier_id for c in contracts})))
+    }
+    latest: dict[int, tuple[Uitvraag, ReviewCycle]] = {}
+    for link, uitvraag, cycle in session.exec(
+        select(UitvraagContract, Uitvraag, ReviewCycle)
+        .join(Uitvraag, col(Uitvraag.id) == UitvraagContract.uitvraag_id)
+        .join(ReviewCycle, col(ReviewCycle.id) == Uitvraag.cycle_id)
+        .where(Uitvraag.organisation_id == organisation_id, col(Uitvraag.status) != "cancelled")
+        .order_by(col(ReviewCycle.starts_on), col(Uitvraag.round), col(Uitvraag.id))
+    ):
+        latest[link.contract_id] = (uitvraag, cycle)  # ordered ascending: the last one wins
+    today = now.date()
+    # Open findings of a contract: those of every uitvraag of its latest cycle (the regular one and follow-ups).
+    cycle_uitvragen: dict[tuple[int, int], list[int]] = {}
+    for link, uitvraag in session.exec(
+        select(UitvraagContract, Uitvraag)
+        .join(Uitvraag, col(Uitvraag.id) == UitvraagContract.uitvraag_id)
+        .where(Uitvraag.organisation_id == organisation_id)
+    ):
+        cycle_uitvragen.setdefault((link.contract_id, uitvraag.cycle_id), []).append(uitvraag.id or 0)
+    all_ids = {i for ids in cycle_uitvragen.values() for i in ids}
+    findings_by_uitvraag: dict[int, list[Finding]] = {}
+    if all_ids:
+        for finding in session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(all_ids))):
+            findings_by_uitvraag.setdefault(finding.uitvraag_id, []).append(finding)
+    rows = []
+    for contract in contracts:
+        supplier = suppliers[contract.supplier_id]
+        state = latest.get(contract.id or 0)
+        open_counts: Counter[str] = Counter()
+        row: dict[str, Any] = {
+            "contract_ref": contract.reference,
+            "contract_name": contract.name,
+            "supplier_name": supplier.name,
+            "supplier_kvk": supplier.kvk,
+            "owner_name": contract.owner_name,
+            "owner_email": contract.owner_email,
+            "risk_tier": contract.risk_tier,
+            "personal_data": contract.personal_data,
+            "cloud_hosted": contract.cloud_hosted,
+            "active": contract.active,
+            "latest_cycle": None,
+            "latest_status": None,
+            "deadline": None,
+            "submitted_at": None,
+            "score": None,
+        }
+        if state is not None:
+            uitvraag, cycle = state
+            # The score of the cycle's regular uitvraag stays the contract's score until a follow-up is judged.
+            ids = cycle_uitvragen.get((contract.id or 0, cycle.id or 0), [])
+            for uitvraag_id in ids:
+                for finding in findings_by_uitvraag.get(uitvraag_id, []):
+                    if finding_is_open(finding, today):
+                        open_counts[finding.severity] += 1
+            overdue = uitvraag.status not in ("submitted", "reviewed") and uitvraag.deadline and uitvraag.deadline < now
+            row.update(
+                latest_cycle=cycle.name,
+                latest_status="overdue" if overdue else uitvraag.status,
+                deadline=uitvraag.deadline.date().isoformat() if uitvraag.deadline else None,
+                submitted_at=uitvraag.submitted_at.isoformat() if uitvraag.submitted_at else None,
+                score=uitvraag.score,
+            )
+        row["open_findings"] = sum(open_counts.values())
+        for severity in SEVERITY_ORDER:
+            row[f"open_{severity}"] = open_counts.get(severity, 0)
+        rows.append(row)
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def register_csv(rows: list[dict[str, Any]]) -> bytes:
+    """CSV that Dutch Excel opens by double-click: semicolons, CRLF, UTF-8 with a byte order mark."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(REGISTER_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row[column]) for column in REGISTER_COLUMNS])
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+@dataclass
+class ReportItem:
+    row: OverviewRow
+    submission: Submission | None
+    findings: list[Finding]
+    reviewed_by: str
+
+
+@dataclass
+class CycleReport:
+    organisation: Organisation
+    cycle: ReviewCycle
+    generated_at: datetime
+    counts: dict[str, int]
+    items: list[ReportItem]
+    open_by_severity: Counter[str]
+    accepted: int
+
+
+def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, now: datetime) -> CycleReport | None:
+    """Per uitvraag of the cycle: who answered what when (digest), score, findings and what was decided."""
+    organisation = session.get(Organisation, organisation_id)
+    assert organisation is not None
+    uitvragen = list(
+        session.exec(
+            select(Uitvraag).where(Uitvraag.organisation_id == organisation_id, Uitvraag.cycle_id == cycle.id)
+        ).all()
+    )
+    if not uitvragen:
+        return None
+    rows = sorted(build_rows(session, uitvragen, now), key=lambda r: (r.supplier.name.lower(), r.uitvraag.round))
+    ids = [u.id for u in uitvragen]
+    submissions = {
+        s.uitvraag_id: s for s in session.exec(select(Submission).where(col(Submission.uitvraag_id).in_(ids)))
+    }
+    findings: dict[int, list[Finding]] = {}
+    for finding in session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(ids)).order_by(Finding.question_id)):
+        findings.setdefault(finding.uitvraag_id, []).append(finding)
+    reviewer_ids = {u.reviewed_by_id for u in uitvragen if u.reviewed_by_id}
+    reviewers = {
+        u.id: u.name or u.email for u in session.exec(select(StaffUser).where(col(StaffUser.id).in_(reviewer_ids)))
+    }
+    today = now.date()
+    open_by_severity: Counter[str] = Counter()
+    accepted = 0
+    items = []
+    for row in rows:
+        uitvraag_findings = findings.get(row.uitvraag.id or 0, [])
+        for finding in uitvraag_findings:
+            if finding_is_open(finding, today):
+                open_by_severity[finding.severity] += 1
+            elif finding.status == "accepted":
+                accepted += 1
+        items.append(
+            ReportItem(
+                row=row,
+                submission=submissions.get(row.uitvraag.id or 0),
+                findings=uitvraag_findings,
+                reviewed_by=reviewers.get(row.uitvraag.reviewed_by_id or 0, ""),
+            )
+        )
+    return CycleReport(organisation, cycle, now, count_statuses(rows), items, open_by_severity, accepted)

@@ -1,0 +1,68 @@
+"""Questionnaire texts for staff pages and mails, read from the uitvraag's own snapshot (never the current file)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.models import QuestionnaireSnapshot, Uitvraag
+from bot.questionnaires.model import Question, Questionnaire
+
+log = logging.getLogger(__name__)
+
+
+def questionnaire_for(session: Session, uitvraag: Uitvraag) -> Questionnaire | None:
+    """The questionnaire exactly as this uitvraag was asked, or None if its snapshot cannot be read.
+
+    A snapshot that no longer parses must not take the staff pages down: they fall back to question ids.
+    """
+    snapshot = session.get(QuestionnaireSnapshot, uitvraag.snapshot_id)
+    if snapshot is None:
+        return None
+    try:
+        from bot.questionnaires.snapshots import questionnaire_from_snapshot
+    except ImportError:  # pragma: no cover - the loader is part of the service; only a broken install lacks it
+        return None
+    try:
+        return questionnaire_from_snapshot(snapshot)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("questionnaire snapshot %s cannot be read", snapshot.id)
+        return None
+
+
+def question_or_none(questionnaire: Questionnaire | None, question_id: str) -> Question | None:
+    if questionnaire is None:
+        return None
+    try:
+        return questionnaire.question(question_id)
+    except KeyError:
+        return None
+
+
+def question_text(questionnaire: Questionnaire | None, question_id: str, lang: str) -> str:
+    question = question_or_none(questionnaire, question_id)
+    return question.text.get(lang) if question else question_id
+
+
+def title(questionnaire: Questionnaire | None, uitvraag: Uitvraag, lang: str) -> str:
+    return questionnaire.title.get(lang) if questionnaire else uitvraag.questionnaire_id
+
+
+def format_answer(question: Question | None, value: Any, lang: str) -> str:
+    """An answer as a person reads it: option labels instead of option values, lists joined."""
+    if value is None or value == "" or value == []:
+        return ""
+    yes_no = {"yes": ("Ja", "Yes"), "no": ("Nee", "No"), "na": ("Niet van toepassing", "Not applicable")}
+    labels: dict[str, str] = {}
+    if question is not None:
+        labels = {o.value: o.label.get(lang) for o in question.options}
+        if question.type == "yes-no":
+            labels = {k: (v[1] if lang == "en" else v[0]) for k, v in yes_no.items()}
+    if isinstance(value, list):
+        return ", ".join(labels.get(str(item), str(item)) for item in value)
+    text = labels.get(str(value), str(value))
+    if question is not None and question.unit is not None and question.type == "number":
+        text = f"{text} {question.unit.get(lang)}"
+    return text

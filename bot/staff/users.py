@@ -1,0 +1,172 @@
+"""Staff users: `bot user add EMAIL --organisation X --role ciso|contract-manager|admin [--name N]` and
+`ensure_staff_user`, which the register import also uses to make contract owners contract managers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+from sqlmodel import Session, select
+
+from bot.audit import record
+from bot.cli import now_option, resolve_now
+from bot.db import get_session
+from bot.models import Organisation, Role, StaffUser
+
+ROLES = tuple(role.value for role in Role)
+
+
+class UserError(ValueError):
+    """A staff user cannot be added as asked; the message names what was wrong."""
+
+
+def find_organisation(session: Session, key: str) -> Organisation | None:
+    """An organisation by slug or by exact name (case-insensitive)."""
+    key = key.strip()
+    return session.exec(
+        select(Organisation).where(
+            sa.or_(sa.func.lower(Organisation.slug) == key.lower(), sa.func.lower(Organisation.name) == key.lower())
+        )
+    ).first()
+
+
+def ensure_staff_user(
+    session: Session,
+    *,
+    organisation: Organisation,
+    email: str,
+    role: str,
+    now: datetime,
+    name: str = "",
+    language: str | None = None,
+    actor: str = "cli",
+) -> tuple[StaffUser, bool]:
+    """Create the staff user, or update and reactivate an existing one of this organisation. Returns (user, created).
+
+    The caller commits.
+    """
+    address = email.strip().lower()
+    if "@" not in address or address.startswith("@") or address.endswith("@") or len(address) > 254:
+        raise UserError(f"'{email}' is not an e-mail address")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
+    if language is not None and language not in ("nl", "en"):
+        raise UserError(f"language must be nl or en, got '{language}'")
+    user = session.exec(
+        select(StaffUser).where(StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == address)
+    ).first()
+    created = user is None
+    if user is None:
+        user = StaffUser(organisation_id=organisation.id, email=address, name=name.strip(), role=role, created_at=now)  # type: ignore[arg-type]
+    else:
+        user.role = role
+        user.active = True
+        if name.strip():
+            user.name = name.strip()
+    if language is not None:
+        user.language = language
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        now=now,
+        actor=actor,
+        action="staff.user-added" if created else "staff.user-updated",
+        organisation_id=organisation.id,
+        subject_type="staffuser",
+        subject_id=user.id,
+        detail={"email": address, "role": role},
+    )
+    return user, created
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage staff users of the staff area."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--organisation", "organisation_key", required=True, help="Organisation slug or name.")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option("--name", default="", help="The user's name, shown in mails and the audit log.")
+@click.option("--language", type=click.Choice(["nl", "en"]), default=None, help="Language of pages and mails.")
+@now_option
+@with_appcontext
+def add_command(
+    email: str, organisation_key: str, role: str, name: str, language: str | None, now: datetime | None
+) -> None:
+    """Add a staff user (or update the role and name of an existing one, and reactivate it)."""
+    session = get_session()
+    organisation = find_organisation(session, organisation_key)
+    if organisation is None:
+        known = ", ".join(session.exec(select(Organisation.slug).order_by(Organisation.slug)).all()) or "none yet"
+        raise click.UsageError(f"--organisation: no organisation '{organisation_key}' (known: {known})")
+    try:
+        user, created = ensure_staff_user(
+            session,
+            organisation=organisation,
+            email=email,
+            role=role,
+            name=name,
+            language=language,
+            now=resolve_now(now),
+        )
+    except UserError as error:
+        raise click.UsageError(str(error)) from None
+    session.commit()
+    verb = "Added" if created else "Updated"
+    click.echo(f"{verb} {user.email} as {user.role} of {organisation.name}.")
+
+
+@user_group.command("list")
+@click.option("--organisation", "organisation_key", default=None, help="Only this organisation (slug or name).")
+@with_appcontext
+def list_command(organisation_key: str | None) -> None:
+    """List staff users."""
+    session = get_session()
+    query = select(StaffUser, Organisation).join(Organisation, Organisation.id == StaffUser.organisation_id)  # type: ignore[arg-type]
+    if organisation_key:
+        organisation = find_organisation(session, organisation_key)
+        if organisation is None:
+            raise click.UsageError(f"--organisation: no organisation '{organisation_key}'")
+        query = query.where(StaffUser.organisation_id == organisation.id)
+    for user, organisation in session.exec(query.order_by(Organisation.slug, StaffUser.email)):
+        state = "" if user.active else " (inactive)"
+        click.echo(f"{organisation.slug}\t{user.email}\t{user.role}\t{user.name}{state}")
+
+
+@user_group.command("deactivate")
+@click.argument("email")
+@click.option("--organisation", "organisation_key", required=True, help="Organisation slug or name.")
+@now_option
+@with_appcontext
+def deactivate_command(email: str, organisation_key: str, now: datetime | None) -> None:
+    """Stop a staff user from signing in; open sessions end at their next request."""
+    session = get_session()
+    organisation = find_organisation(session, organisation_key)
+    if organisation is None:
+        raise click.UsageError(f"--organisation: no organisation '{organisation_key}'")
+    user = session.exec(
+        select(StaffUser).where(
+            StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == email.strip().lower()
+        )
+    ).first()
+    if user is None:
+        raise click.UsageError(f"no staff user '{email}' in {organisation.name}")
+    user.active = False
+    session.add(user)
+    record(
+        session,
+        now=resolve_now(now),
+        actor="cli",
+        action="staff.user-deactivated",
+        organisation_id=organisation.id,
+        subject_type="staffuser",
+        subject_id=user.id,
+        detail={"email": user.email},
+    )
+    session.commit()
+    click.echo(f"Deactivated {user.email} of {organisation.name}.")
