@@ -24,6 +24,9 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.register", "export_group"),
     ("bot.devserver", "dev_command"),
     ("bot.demo", "demo_command"),
+    ("bot.cycles.cli", "cycle_group"),
+    ("bot.cycles.cli", "sweep_command"),
+    ("bot.cycles.cli", "worker_command"),
     ("bot.questionnaires.cli", "questionnaires_group"),
 ]
 

@@ -82,6 +82,8 @@ def load_settings(instance_path: str | Path, *, dotenv: bool = True) -> dict[str
         "MAIL_RETRY_MAX_SECONDS": _int("MAIL_RETRY_MAX_SECONDS", 3600),
         "MAIL_GIVE_UP_HOURS": _int("MAIL_GIVE_UP_HOURS", 72),
         "WORKER_TICK_SECONDS": _int("WORKER_TICK_SECONDS", 60),
+        # PostgreSQL: how often a waiting worker replica tries to take over the leader lock.
+        "WORKER_LEADER_RETRY_SECONDS": _int("WORKER_LEADER_RETRY_SECONDS", 10),
         "STAFF_SESSION_HOURS": _int("STAFF_SESSION_HOURS", 8),
         "SIGNIN_LINK_MINUTES": _int("SIGNIN_LINK_MINUTES", 15),
     }

@@ -1,0 +1,172 @@
+"""Bulk writes shared by the planner and the sweep: links, link tokens, outbox rows and audit rows.
+
+Planning a cycle writes tens of thousands of rows, so these build plain row dicts for one multi-row INSERT per
+table instead of one ORM object per row. They write exactly what `bot.access.issue_token`,
+`bot.mail.outbox.enqueue` and `bot.audit.record` would, and callers rely on the same unique keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parseaddr
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from bot.mail.outbox import message_id_for
+from bot.mail.render import render_mail
+from bot.models import AccessToken, AuditLog, OutboxMessage, OutboxStatus
+from bot.tokens import new_token
+
+ACTOR = "system"
+CHUNK = 500  # rows per IN (...) list, well within every database's limit on bound parameters
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def deadline_after(now: datetime, days: int) -> datetime:
+    """The end (23:59:59 UTC) of the day `days` days after `now`: a deadline the mail can name as a date."""
+    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=days), time(23, 59, 59), tzinfo=UTC)
+
+
+def supplier_link(config: Mapping[str, Any], token: str) -> str:
+    return f"{config['BASE_URL']}/q/{token}"
+
+
+def staff_link(config: Mapping[str, Any], uitvraag_id: int) -> str:
+    return f"{config['BASE_URL']}/staff/uitvragen/{uitvraag_id}"
+
+
+def overview_link(config: Mapping[str, Any]) -> str:
+    return f"{config['BASE_URL']}/staff/"
+
+
+def mail_domain(config: Mapping[str, Any]) -> str:
+    """The right-hand side of Message-IDs: the domain of MAIL_FROM."""
+    _name, address = parseaddr(str(config.get("MAIL_FROM", "")))
+    domain = address.rpartition("@")[2]
+    return domain or "localhost"
+
+
+def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` in one statement and return their new ids, in the order of `rows`."""
+    if not rows:
+        return []
+    statement = sa.insert(table.__table__).returning(table.__table__.c.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars())
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(sa.insert(table.__table__), rows)
+
+
+def new_token_rows(
+    uitvragen: Iterable[tuple[int, datetime]], *, now: datetime, grace_days: int
+) -> tuple[dict[int, str], list[dict[str, Any]]]:
+    """A fresh link token per (uitvraag id, deadline): the tokens by uitvraag id, and the AccessToken rows.
+
+    Only the SHA-256 of a token goes into the rows; the token itself only into the mail.
+    """
+    tokens: dict[int, str] = {}
+    rows: list[dict[str, Any]] = []
+    for uitvraag_id, deadline in uitvragen:
+        token, digest = new_token()
+        tokens[uitvraag_id] = token
+        rows.append(
+            {
+                "uitvraag_id": uitvraag_id,
+                "token_hash": digest,
+                "created_at": now,
+                "expires_at": deadline + timedelta(days=grace_days),
+                "first_used_at": None,
+                "revoked_at": None,
+                "superseded_at": None,
+            }
+        )
+    return tokens, rows
+
+
+def supersede_tokens(session: Session, uitvraag_ids: Sequence[int], *, now: datetime) -> None:
+    """Mark every live token of these uitvragen superseded: a fresh link replaces them (as `issue_token` does)."""
+    table = AccessToken.__table__
+    for part in chunks(list(uitvraag_ids)):
+        session.execute(
+            sa.update(table)
+            .where(table.c.uitvraag_id.in_(part), table.c.revoked_at.is_(None), table.c.superseded_at.is_(None))
+            .values(superseded_at=now)
+        )
+
+
+def outbox_row(
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    language: str,
+    context: dict[str, Any],
+    now: datetime,
+    domain: str,
+    reply_to: str | None = None,
+    organisation_id: int | None = None,
+    uitvraag_id: int | None = None,
+) -> dict[str, Any]:
+    """The OutboxMessage row `enqueue` would add for this mail, rendered from its templates."""
+    rendered = render_mail(kind, language, context)
+    return {
+        "idempotency_key": key,
+        "message_id": message_id_for(domain),
+        "kind": kind,
+        "language": language,
+        "to_addr": to,
+        "reply_to": reply_to,
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "organisation_id": organisation_id,
+        "uitvraag_id": uitvraag_id,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+    }
+
+
+def insert_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    return insert_returning_ids(session, OutboxMessage, rows)
+
+
+def audit_row(
+    *,
+    now: datetime,
+    action: str,
+    organisation_id: int | None,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    actor: str = ACTOR,
+) -> dict[str, Any]:
+    return {
+        "at": now,
+        "organisation_id": organisation_id,
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "detail": detail,
+    }
+
+
+def insert_audit(session: Session, rows: list[dict[str, Any]]) -> None:
+    insert_rows(session, AuditLog, rows)
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,314 @@
+"""The escalation ladder: overdue uitvragen to the owner and then the CISO, weak submissions to the owner.
+
+Each step adds Escalation rows whose `detail` is the complete digest item (what is missing or weak, the BIO2
+measures, the staff link), so the digest mail can be written from the rows alone, also after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.cycles import bulk
+from bot.cycles.facts import UitvraagFacts
+from bot.cycles.sweep import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
+from bot.models import Escalation, Finding, FindingStatus, Severity, Uitvraag, UitvraagKind
+
+SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
+
+
+def item_detail(
+    context: SweepContext,
+    fact: UitvraagFacts,
+    *,
+    reason: str,
+    recipient_name: str,
+    language: str,
+    measures: Iterable[str],
+    findings: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One digest item: what needs the recipient, and why (stored in Escalation.detail)."""
+    return {
+        "reason": reason,
+        "organisation_id": fact.organisation_id,
+        "organisation_name": fact.organisation_name,
+        "recipient_name": recipient_name,
+        "language": language,
+        "supplier_name": fact.supplier_name,
+        "contracts": fact.contract_list(),
+        "cycle": fact.cycle,
+        "kind": fact.kind,
+        "deadline": fact.deadline.date().isoformat(),
+        "score": fact.score,
+        "findings": findings or [],
+        "measures": sorted(set(measures)),
+        "staff_link": bulk.staff_link(context.config, fact.id),
+    }
+
+
+def escalation_row(
+    context: SweepContext, fact: UitvraagFacts, *, step: str, level: str, email: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "uitvraag_id": fact.id,
+        "step": step,
+        "level": level,
+        "recipient_email": email,
+        "detail": detail,
+        "deadline": fact.deadline,
+        "created_at": context.now,
+        "outbox_id": None,
+    }
+
+
+def owner_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason: str, **item: Any) -> list[dict]:
+    """An escalation row per owner of the uitvraag's contracts in force."""
+    rows = []
+    for email, name in fact.owners(context.today).items():
+        person = context.reader.person(fact.organisation_id, email)
+        language = person.language if person is not None else "nl"
+        detail = item_detail(context, fact, reason=reason, recipient_name=name, language=language, **item)
+        rows.append(escalation_row(context, fact, step=step, level="owner", email=email, detail=detail))
+    return rows
+
+
+def audit_rows(context: SweepContext, rows: list[dict[str, Any]], organisation_of: dict[int, int]) -> list[dict]:
+    return [
+        bulk.audit_row(
+            now=context.now,
+            action="uitvraag.escalated",
+            organisation_id=organisation_of[row["uitvraag_id"]],
+            subject_type="uitvraag",
+            subject_id=row["uitvraag_id"],
+            detail={"step": row["step"], "level": row["level"], "to": row["recipient_email"]},
+        )
+        for row in rows
+    ]
+
+
+def _not_taken(prefix: str) -> Any:
+    """SQL: no step starting with `prefix` was taken for the uitvraag's current deadline."""
+    u = Uitvraag.__table__.c
+    e = Escalation.__table__.c
+    return ~sa.select(e.id).where(e.uitvraag_id == u.id, e.deadline == u.deadline, e.step.like(f"{prefix}:%")).exists()
+
+
+def escalate_overdue(context: SweepContext) -> None:
+    """Deadline passed without a submission: the owners; CISO_ESCALATION_DAYS later, the CISO(s)."""
+    u = Uitvraag.__table__.c
+    ciso_days = int(context.config["CISO_ESCALATION_DAYS"])
+    for level, delay in (("owner", 0), ("ciso", ciso_days)):
+        prefix = f"{level}-overdue"
+
+        def candidates(ids: Any, prefix: str = prefix, delay: int = delay) -> list[Any]:
+            statement = sa.select(u.id).where(
+                u.status.in_(OPEN),
+                u.deadline <= context.now - timedelta(days=delay),
+                _not_taken(prefix),
+                has_contract_in_force(u.id, context.today),
+            )
+            if ids is not None:
+                statement = statement.where(u.id.in_(ids))
+            return context.session.execute(statement.order_by(u.id)).all()
+
+        in_batches(context, candidates, lambda rows, level=level: _write_overdue(context, level, rows))
+
+
+def _write_overdue(context: SweepContext, level: str, rows: list[Any]) -> None:
+    facts = context.reader.uitvragen(row.id for row in rows)
+    escalations: list[dict[str, Any]] = []
+    for fact in facts.values():
+        step = f"{level}-overdue:{fact.deadline.date().isoformat()}"
+        item = {"measures": OVERDUE_MEASURES}
+        if level == "owner":
+            escalations.extend(owner_rows(context, fact, step=step, reason="overdue", **item))
+            continue
+        people = context.reader.cisos(fact.organisation_id)
+        if not people:
+            context.report.without_ciso += 1
+            continue
+        for person in people:
+            detail = item_detail(
+                context,
+                fact,
+                reason="overdue",
+                recipient_name=person.name or person.email,
+                language=person.language,
+                **item,
+            )
+            escalations.append(
+                escalation_row(context, fact, step=step, level="ciso", email=person.email, detail=detail)
+            )
+    bulk.insert_rows(context.session, Escalation, escalations)
+    bulk.insert_audit(
+        context.session, audit_rows(context, escalations, {f.id: f.organisation_id for f in facts.values()})
+    )
+    if level == "owner":
+        context.report.owner_overdue += len(escalations)
+    else:
+        context.report.ciso_overdue += len(escalations)
+
+
+def _counts(finding: Any, today: Any) -> Any:
+    """Open findings count, and accepted ones whose acceptance has run out."""
+    return finding.status == FindingStatus.OPEN or (
+        finding.status == FindingStatus.ACCEPTED
+        and finding.accepted_until is not None
+        and finding.accepted_until < today
+    )
+
+
+def escalate_findings(context: SweepContext) -> None:
+    """A submission with a critical finding or a score below SCORE_THRESHOLD: its owners, once.
+
+    Findings accepted as a risk do not escalate until their acceptance ends; then they do, once per end date.
+    """
+    u = Uitvraag.__table__.c
+    f = Finding.__table__.c
+    e = Escalation.__table__.c
+    threshold = int(context.config["SCORE_THRESHOLD"])
+    today = context.today
+    counting = sa.or_(
+        f.status == FindingStatus.OPEN.value,
+        sa.and_(f.status == FindingStatus.ACCEPTED.value, f.accepted_until < today),
+    )
+    weak = (
+        sa.select(f.id)
+        .where(
+            f.uitvraag_id == u.id,
+            counting,
+            sa.or_(f.severity == Severity.CRITICAL.value, sa.and_(u.score.is_not(None), u.score < threshold)),
+        )
+        .exists()
+    )
+    escalated = sa.select(e.id).where(e.uitvraag_id == u.id, e.step == "owner-findings").exists()
+
+    def candidates(ids: Any) -> list[Any]:
+        statement = sa.select(u.id).where(u.status == "submitted", weak, ~escalated, has_contract_in_force(u.id, today))
+        if ids is not None:
+            statement = statement.where(u.id.in_(ids))
+        return context.session.execute(statement.order_by(u.id)).all()
+
+    in_batches(context, candidates, lambda rows: _write_findings(context, rows, lapsed=None))
+
+    # Acceptances that ran out (in the last year): one step per uitvraag and end date.
+    def lapsed_candidates(ids: Any) -> list[Any]:
+        statement = (
+            sa.select(u.id, f.accepted_until, u.organisation_id, u.supplier_id, u.questionnaire_id, u.submitted_at)
+            .join(Finding.__table__, f.uitvraag_id == u.id)
+            .where(
+                u.status.in_(SUBMITTED),
+                f.status == FindingStatus.ACCEPTED.value,
+                f.accepted_until < today,
+                f.accepted_until >= today - timedelta(days=366),
+                sa.or_(f.severity == Severity.CRITICAL.value, sa.and_(u.score.is_not(None), u.score < threshold)),
+                has_contract_in_force(u.id, today),
+            )
+            .distinct()
+        )
+        if ids is not None:
+            statement = statement.where(u.id.in_(ids))
+        rows = context.session.execute(statement).all()
+        if not rows:
+            return []
+        taken = {
+            (row.uitvraag_id, row.step)
+            for part in bulk.chunks(sorted({r.id for r in rows}))
+            for row in context.session.execute(
+                sa.select(e.uitvraag_id, e.step).where(e.uitvraag_id.in_(part), e.step.like("owner-findings:lapsed-%"))
+            )
+        }
+        due = [r for r in rows if (r.id, _lapsed_step(r.accepted_until)) not in taken and not _superseded(context, r)]
+        return sorted(due, key=lambda r: r.id)
+
+    in_batches(context, lapsed_candidates, lambda rows: _write_lapsed(context, rows))
+
+
+def _lapsed_step(accepted_until: Any) -> str:
+    return f"owner-findings:lapsed-{accepted_until.isoformat()}"
+
+
+def _superseded(context: SweepContext, row: Any) -> bool:
+    """A later submission of the same questionnaire by the same supplier answers for it now."""
+    u = Uitvraag.__table__.c
+    later = context.session.execute(
+        sa.select(u.id)
+        .where(
+            u.organisation_id == row.organisation_id,
+            u.supplier_id == row.supplier_id,
+            u.questionnaire_id == row.questionnaire_id,
+            u.kind == UitvraagKind.REGULAR.value,
+            u.status.in_(SUBMITTED),
+            u.submitted_at > row.submitted_at,
+        )
+        .limit(1)
+    ).first()
+    return later is not None
+
+
+def _finding_items(context: SweepContext, fact: UitvraagFacts, findings: list[Any]) -> list[dict[str, Any]]:
+    findings = sorted(findings, key=lambda x: (SEVERITY_ORDER.get(x.severity, 9), x.question_id))
+    return [
+        {
+            "question_id": finding.question_id,
+            "question_text": context.reader.question_text(fact.snapshot_id, finding.question_id),
+            "severity": finding.severity,
+            "reason": {"nl": finding.reason_nl, "en": finding.reason_en},
+            "measures": list(finding.measure_ids or []),
+            "accepted_until": finding.accepted_until.isoformat() if finding.accepted_until else None,
+        }
+        for finding in findings
+    ]
+
+
+def _load_findings(context: SweepContext, ids: list[int]) -> dict[int, list[Any]]:
+    f = Finding.__table__.c
+    found: dict[int, list[Any]] = {i: [] for i in ids}
+    for part in bulk.chunks(ids):
+        for row in context.session.execute(sa.select(f).where(f.uitvraag_id.in_(part))):
+            if _counts(row, context.today):
+                found[row.uitvraag_id].append(row)
+    return found
+
+
+def _write_findings(context: SweepContext, rows: list[Any], *, lapsed: Any) -> None:
+    ids = [row.id for row in rows]
+    facts = context.reader.uitvragen(ids)
+    findings = _load_findings(context, ids)
+    escalations: list[dict[str, Any]] = []
+    for uitvraag_id in ids:
+        fact = facts[uitvraag_id]
+        items = _finding_items(context, fact, findings[uitvraag_id])
+        measures = {m for item in items for m in item["measures"]}
+        escalations.extend(
+            owner_rows(context, fact, step="owner-findings", reason="findings", findings=items, measures=measures)
+        )
+    bulk.insert_rows(context.session, Escalation, escalations)
+    bulk.insert_audit(
+        context.session, audit_rows(context, escalations, {f.id: f.organisation_id for f in facts.values()})
+    )
+    context.report.findings += len(escalations)
+
+
+def _write_lapsed(context: SweepContext, rows: list[Any]) -> None:
+    ids = sorted({row.id for row in rows})
+    facts = context.reader.uitvragen(ids)
+    findings = _load_findings(context, ids)
+    escalations: list[dict[str, Any]] = []
+    for row in rows:
+        fact = facts[row.id]
+        lapsed = [
+            x for x in findings[row.id] if x.status == FindingStatus.ACCEPTED and x.accepted_until == row.accepted_until
+        ]
+        items = _finding_items(context, fact, lapsed)
+        measures = {m for item in items for m in item["measures"]}
+        step = _lapsed_step(row.accepted_until)
+        escalations.extend(owner_rows(context, fact, step=step, reason="findings", findings=items, measures=measures))
+    bulk.insert_rows(context.session, Escalation, escalations)
+    bulk.insert_audit(
+        context.session, audit_rows(context, escalations, {f.id: f.organisation_id for f in facts.values()})
+    )
+    context.report.findings += len(escalations)

@@ -1,0 +1,441 @@
+"""Planning: every active contract that is due in its current cycle gets its uitvraag, link and invitation.
+
+A contract is due once per cycle of its risk tier's cadence, per questionnaire it gets (`questionnaires_for`).
+The contracts of one supplier at one organisation that share a questionnaire and a cycle get ONE uitvraag
+(round 0), listing all of them. Each batch of uitvragen is written in one transaction together with its
+contracts, link tokens, pre-filled draft answers, invitation mails (outbox) and audit rows.
+
+Idempotency lives in the unique constraints: an uitvraag per (organisation, supplier, questionnaire, cycle,
+round), and a contract in one uitvraag per (questionnaire, cycle, round). A planner that loses a race, or is
+killed mid-cycle, rolls back its batch; the next read sees what exists and plans only what is still missing.
+
+A contract that becomes active mid-cycle is picked up by the next run: it joins the supplier's uitvraag of that
+cycle when there is one (submitted or not: the answers are the supplier's, for this organisation; its owner then
+gets that uitvraag's findings escalation), and otherwise gets a new uitvraag of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.cycles import bulk, carry
+from bot.cycles.periods import cadence_months, ensure_cycle, period_for
+from bot.models import (
+    AccessToken,
+    Answer,
+    Contract,
+    EvidenceFile,
+    Organisation,
+    Supplier,
+    Uitvraag,
+    UitvraagContract,
+    UitvraagKind,
+    UitvraagStatus,
+)
+from bot.questionnaires.loader import get_questionnaire
+from bot.questionnaires.model import Questionnaire
+from bot.questionnaires.selection import questionnaires_for
+from bot.questionnaires.snapshots import ensure_snapshot
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class PlanReport:
+    """What one planning run did."""
+
+    cycles: list[str] = field(default_factory=list)
+    uitvragen_created: int = 0
+    contracts_invited: int = 0  # contracts in the new uitvragen
+    contracts_added: int = 0  # contracts that joined an existing uitvraag of their cycle
+    mails_queued: int = 0
+    skipped: list[str] = field(default_factory=list)  # contracts that could not be planned, and why
+    retries: int = 0  # batches rolled back because another planner got there first
+
+    def summary(self) -> str:
+        return (
+            f"cycles {', '.join(self.cycles) or '-'}: {self.uitvragen_created} uitvragen created for "
+            f"{self.contracts_invited} contracts, {self.contracts_added} contracts added to existing uitvragen, "
+            f"{self.mails_queued} invitations queued"
+        )
+
+
+@dataclass(frozen=True)
+class _Cycle:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class _Questionnaire:
+    questionnaire: Questionnaire
+    snapshot_id: int
+    question_ids: frozenset[str]
+
+
+@dataclass
+class _Setup:
+    """What every organisation's planning needs, read once per run."""
+
+    config: Mapping[str, Any]
+    now: datetime
+    cycles: dict[str, _Cycle]  # by risk tier
+    questionnaires: dict[str, _Questionnaire]
+    selection: dict[tuple[str, bool, bool], list[str]]  # (tier, personal data, cloud) -> questionnaire ids
+    domain: str
+
+
+@dataclass
+class _NewUitvraag:
+    supplier_id: int
+    questionnaire_id: str
+    cycle: _Cycle
+    round: int
+    contracts: list[Any]  # contract rows, in reference order
+
+
+@dataclass
+class _Addition:
+    uitvraag_id: int
+    questionnaire_id: str
+    cycle: _Cycle
+    round: int
+    contracts: list[Any]
+
+
+def plan_cycles(*, session: Session, config: Mapping[str, Any], now: datetime, batch_size: int = 500) -> PlanReport:
+    """Create every uitvraag that is due at `now`, with links, drafts and invitations; commits per batch.
+
+    Running it again, or twice at once, creates nothing new.
+    """
+    report = PlanReport()
+    setup = _prepare(session, config, now, report)
+    session.commit()
+    if setup is None:
+        return report
+    org_ids = list(session.execute(sa.select(Organisation.__table__.c.id).order_by("id")).scalars())
+    session.commit()
+    for org_id in org_ids:
+        _plan_organisation(session, setup, org_id, report, batch_size)
+    return report
+
+
+def _active_contracts() -> Any:
+    """Contracts in force at `:today`."""
+    c = Contract.__table__.c
+    return sa.and_(
+        c.active.is_(True),
+        c.start_date <= sa.bindparam("today"),
+        sa.or_(c.end_date.is_(None), c.end_date >= sa.bindparam("today")),
+    )
+
+
+def _prepare(session: Session, config: Mapping[str, Any], now: datetime, report: PlanReport) -> _Setup | None:
+    """The cycles and questionnaire snapshots needed now, created once per run."""
+    c = Contract.__table__.c
+    today = now.date()
+    combos = session.execute(
+        sa.select(c.risk_tier, c.personal_data, c.cloud_hosted).where(_active_contracts()).distinct(), {"today": today}
+    ).all()
+    if not combos:
+        return None
+    cycles: dict[str, _Cycle] = {}
+    selection: dict[tuple[str, bool, bool], list[str]] = {}
+    questionnaires: dict[str, _Questionnaire] = {}
+    for tier, personal_data, cloud_hosted in combos:
+        try:
+            months = cadence_months(config, tier)
+            ids = questionnaires_for({"risk_tier": tier, "personal_data": personal_data, "cloud_hosted": cloud_hosted})
+        except ValueError as error:
+            log.warning("contracts with risk tier %r are not planned: %s", tier, error)
+            continue
+        if tier not in cycles:
+            cycle = ensure_cycle(session, period=period_for(today, months), now=now)
+            assert cycle.id is not None
+            cycles[tier] = _Cycle(cycle.id, cycle.name)
+        selection[(tier, personal_data, cloud_hosted)] = ids
+        for questionnaire_id in ids:
+            if questionnaire_id not in questionnaires:
+                questionnaire = get_questionnaire(questionnaire_id)
+                snapshot = ensure_snapshot(session, questionnaire=questionnaire, now=now)
+                assert snapshot.id is not None
+                questionnaires[questionnaire_id] = _Questionnaire(
+                    questionnaire, snapshot.id, frozenset(q.id for q in questionnaire.questions())
+                )
+    report.cycles = sorted({cycle.name for cycle in cycles.values()})
+    return _Setup(config, now, cycles, questionnaires, selection, bulk.mail_domain(config))
+
+
+def _plan_organisation(session: Session, setup: _Setup, org_id: int, report: PlanReport, batch_size: int) -> None:
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            organisation, new, additions = _due(session, setup, org_id, report)
+            if additions:
+                _write_additions(session, setup, organisation, additions, report)
+                session.commit()
+            for start in range(0, len(new), batch_size):
+                _write_batch(session, setup, organisation, new[start : start + batch_size], report)
+                session.commit()
+            session.commit()
+            return
+        except IntegrityError:
+            # Another planner wrote some of the same uitvragen first; read again and plan what is still missing.
+            session.rollback()
+            report.retries += 1
+            log.info("planning organisation %s: another planner was first, reading again", org_id)
+    raise RuntimeError(f"planning organisation {org_id} kept colliding with another planner; try again")
+
+
+def _due(
+    session: Session, setup: _Setup, org_id: int, report: PlanReport
+) -> tuple[Any, list[_NewUitvraag], list[_Addition]]:
+    """What organisation `org_id` still needs this cycle: new uitvragen, and contracts joining existing ones."""
+    c = Contract.__table__.c
+    u = Uitvraag.__table__.c
+    uc = UitvraagContract.__table__.c
+    today = setup.now.date()
+    organisation = session.execute(
+        sa.select(Organisation.__table__.c.id, Organisation.__table__.c.name).where(
+            Organisation.__table__.c.id == org_id
+        )
+    ).one()
+    contracts = session.execute(
+        sa.select(
+            c.id, c.supplier_id, c.reference, c.name, c.supplier_email, c.owner_name, c.owner_email,
+            c.risk_tier, c.personal_data, c.cloud_hosted,
+        )
+        .where(c.organisation_id == org_id, _active_contracts())
+        .order_by(c.supplier_id, c.reference),
+        {"today": today},
+    ).all()  # fmt: skip
+    if not contracts:
+        return organisation, [], []
+    cycle_ids = sorted({cycle.id for cycle in setup.cycles.values()})
+    covered = {
+        (row.contract_id, row.questionnaire_id, row.cycle_id)
+        for row in session.execute(
+            sa.select(uc.contract_id, uc.questionnaire_id, uc.cycle_id)
+            .join(Uitvraag.__table__, u.id == uc.uitvraag_id)
+            .where(u.organisation_id == org_id, u.kind == UitvraagKind.REGULAR.value, uc.cycle_id.in_(cycle_ids))
+        )
+    }
+    live: dict[tuple[int, str, int], tuple[int, int]] = {}  # the cycle's regular uitvraag: (id, round)
+    max_round: dict[tuple[int, str, int], int] = {}
+    for row in session.execute(
+        sa.select(u.id, u.supplier_id, u.questionnaire_id, u.cycle_id, u.round, u.kind, u.status).where(
+            u.organisation_id == org_id, u.cycle_id.in_(cycle_ids)
+        )
+    ):
+        key = (row.supplier_id, row.questionnaire_id, row.cycle_id)
+        max_round[key] = max(max_round.get(key, -1), row.round)
+        regular = row.kind == UitvraagKind.REGULAR.value and row.status != UitvraagStatus.CANCELLED.value
+        if regular and (key not in live or live[key][1] < row.round):
+            live[key] = (row.id, row.round)
+
+    groups: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+    for contract in contracts:
+        cycle = setup.cycles.get(contract.risk_tier)
+        ids = setup.selection.get((contract.risk_tier, contract.personal_data, contract.cloud_hosted))
+        if cycle is None or ids is None:
+            report.skipped.append(f"contract {contract.reference}: unknown risk tier {contract.risk_tier!r}")
+            continue
+        for questionnaire_id in ids:
+            if (contract.id, questionnaire_id, cycle.id) not in covered:
+                groups[(contract.supplier_id, questionnaire_id, cycle.id)].append(contract)
+
+    cycles_by_id = {cycle.id: cycle for cycle in setup.cycles.values()}
+    new: list[_NewUitvraag] = []
+    additions: list[_Addition] = []
+    for (supplier_id, questionnaire_id, cycle_id), members in groups.items():
+        key = (supplier_id, questionnaire_id, cycle_id)
+        cycle = cycles_by_id[cycle_id]
+        if key in live:
+            uitvraag_id, round_ = live[key]
+            additions.append(_Addition(uitvraag_id, questionnaire_id, cycle, round_, members))
+        else:
+            round_ = max_round[key] + 1 if key in max_round else 0
+            new.append(_NewUitvraag(supplier_id, questionnaire_id, cycle, round_, members))
+    return organisation, new, additions
+
+
+def _recipient(contracts: list[Any]) -> Any:
+    """The contract whose supplier contact gets the uitvraag: the address most of the contracts name."""
+    counts: dict[str, int] = defaultdict(int)
+    for contract in contracts:
+        counts[contract.supplier_email.strip().lower()] += 1
+    best = max(counts.values())
+    return next(c for c in contracts if counts[c.supplier_email.strip().lower()] == best)
+
+
+def _write_batch(
+    session: Session, setup: _Setup, organisation: Any, batch: list[_NewUitvraag], report: PlanReport
+) -> None:
+    """Write one batch of new uitvragen with everything that belongs to them (the caller commits)."""
+    now = setup.now
+    config = setup.config
+    s = Supplier.__table__.c
+    supplier_ids = sorted({item.supplier_id for item in batch})
+    suppliers = {
+        row.id: row
+        for part in bulk.chunks(supplier_ids)
+        for row in session.execute(sa.select(s.id, s.name, s.language).where(s.id.in_(part)))
+    }
+    deadline = bulk.deadline_after(now, int(config["DEADLINE_DAYS"]))
+    rows = []
+    for item in batch:
+        first = _recipient(item.contracts)
+        rows.append(
+            {
+                "organisation_id": organisation.id,
+                "supplier_id": item.supplier_id,
+                "cycle_id": item.cycle.id,
+                "questionnaire_id": item.questionnaire_id,
+                "snapshot_id": setup.questionnaires[item.questionnaire_id].snapshot_id,
+                "round": item.round,
+                "kind": UitvraagKind.REGULAR.value,
+                "parent_id": None,
+                "question_ids": None,
+                "remark": None,
+                "status": UitvraagStatus.PENDING.value,
+                "recipient_email": first.supplier_email.strip(),
+                "language": suppliers[item.supplier_id].language or "nl",
+                "deadline": deadline,
+                "created_at": now,
+            }
+        )
+    ids = bulk.insert_returning_ids(session, Uitvraag, rows)
+
+    links = [
+        {
+            "uitvraag_id": uitvraag_id,
+            "contract_id": contract.id,
+            "questionnaire_id": item.questionnaire_id,
+            "cycle_id": item.cycle.id,
+            "round": item.round,
+        }
+        for uitvraag_id, item in zip(ids, batch, strict=True)
+        for contract in item.contracts
+    ]
+    bulk.insert_rows(session, UitvraagContract, links)
+
+    tokens, token_rows = bulk.new_token_rows(
+        ((i, deadline) for i in ids), now=now, grace_days=int(config["TOKEN_GRACE_DAYS"])
+    )
+    bulk.insert_rows(session, AccessToken, token_rows)
+
+    carried = carry.previous_answers(
+        session,
+        organisation_id=organisation.id,
+        keys={(item.supplier_id, item.questionnaire_id) for item in batch},
+        today=now.date(),
+    )
+    answers: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
+    for uitvraag_id, item in zip(ids, batch, strict=True):
+        previous = carried.get((item.supplier_id, item.questionnaire_id))
+        if previous is not None:
+            question_ids = set(setup.questionnaires[item.questionnaire_id].question_ids)
+            answers.extend(carry.answer_rows(uitvraag_id, previous, question_ids, now))
+            files.extend(
+                carry.evidence_rows(uitvraag_id, previous, question_ids, upload_dir=config.get("UPLOAD_DIR"), now=now)
+            )
+    bulk.insert_rows(session, Answer, answers)
+    bulk.insert_rows(session, EvidenceFile, files)
+
+    mails = []
+    audits = []
+    for uitvraag_id, item, row in zip(ids, batch, rows, strict=True):
+        supplier = suppliers[item.supplier_id]
+        owner = item.contracts[0]
+        language = row["language"]
+        questionnaire = setup.questionnaires[item.questionnaire_id].questionnaire
+        context = {
+            "supplier_name": supplier.name,
+            "organisation_name": organisation.name,
+            "contracts": [{"reference": c.reference, "name": c.name} for c in item.contracts],
+            "questionnaire_title": questionnaire.title.get(language),
+            "cycle": item.cycle.name,
+            "deadline": deadline.date(),
+            "link": bulk.supplier_link(config, tokens[uitvraag_id]),
+            "owner_name": owner.owner_name,
+            "owner_email": owner.owner_email,
+        }
+        mails.append(
+            bulk.outbox_row(
+                key=f"invitation:{uitvraag_id}",
+                kind="invitation",
+                to=row["recipient_email"],
+                language=language,
+                context=context,
+                now=now,
+                domain=setup.domain,
+                reply_to=owner.owner_email,
+                organisation_id=organisation.id,
+                uitvraag_id=uitvraag_id,
+            )
+        )
+        audits.append(
+            bulk.audit_row(
+                now=now,
+                action="uitvraag.invited",
+                organisation_id=organisation.id,
+                subject_type="uitvraag",
+                subject_id=uitvraag_id,
+                detail={
+                    "cycle": item.cycle.name,
+                    "questionnaire": item.questionnaire_id,
+                    "contracts": [c.reference for c in item.contracts],
+                    "to": row["recipient_email"],
+                    "deadline": deadline.isoformat(),
+                    "carried_answers": (item.supplier_id, item.questionnaire_id) in carried,
+                },
+            )
+        )
+    bulk.insert_outbox(session, mails)
+    bulk.insert_audit(session, audits)
+    report.uitvragen_created += len(ids)
+    report.contracts_invited += len(links)
+    report.mails_queued += len(mails)
+
+
+def _write_additions(
+    session: Session, setup: _Setup, organisation: Any, additions: list[_Addition], report: PlanReport
+) -> None:
+    """Contracts that started mid-cycle join their supplier's uitvraag of that cycle (the caller commits)."""
+    links = []
+    audits = []
+    for addition in additions:
+        for contract in addition.contracts:
+            links.append(
+                {
+                    "uitvraag_id": addition.uitvraag_id,
+                    "contract_id": contract.id,
+                    "questionnaire_id": addition.questionnaire_id,
+                    "cycle_id": addition.cycle.id,
+                    "round": addition.round,
+                }
+            )
+        audits.append(
+            bulk.audit_row(
+                now=setup.now,
+                action="uitvraag.contracts-added",
+                organisation_id=organisation.id,
+                subject_type="uitvraag",
+                subject_id=addition.uitvraag_id,
+                detail={"cycle": addition.cycle.name, "contracts": [c.reference for c in addition.contracts]},
+            )
+        )
+    bulk.insert_rows(session, UitvraagContract, links)
+    bulk.insert_audit(session, audits)
+    report.contracts_added += len(links)

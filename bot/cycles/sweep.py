@@ -1,0 +1,139 @@
+"""The sweep: reminders to suppliers, escalations to contract owners and CISOs, and evidence renewal requests.
+
+Every step is an Escalation row, unique per (uitvraag, step, recipient), written in the same transaction as the
+mail it causes, so each step happens once however often (or however many times at once) the sweep runs:
+
+- `reminder-<days>:<deadline>` (supplier): REMINDER_DAYS before the deadline (default 14 and 3), with a fresh
+  link. A sweep that finds several windows open sends only the most urgent; none is sent for a window that had
+  already begun when the uitvraag was sent.
+- `owner-overdue:<deadline>` (owner): the deadline passed without a submission.
+- `ciso-overdue:<deadline>` (ciso): CISO_ESCALATION_DAYS after that, to the organisation's CISO(s) (or, when it
+  has none, its administrators).
+- `owner-findings` (owner): a submission with a critical finding or a score below SCORE_THRESHOLD.
+  `owner-findings:lapsed-<date>`: findings accepted as a risk until <date> count again after it.
+- `evidence-expiring:<question>:<sha256 prefix>` (supplier) and `evidence-lapsed:...` (owner): see renewal.py.
+
+Steps that carry a deadline happen again after the deadline is extended. Owners and CISOs get ONE digest mail per
+sweep listing all their new items (digest.py). Uitvragen whose contracts have all ended are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.cycles.bulk import chunks
+from bot.cycles.facts import FactsReader
+from bot.models import Contract, UitvraagContract, UitvraagStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+OPEN = (UitvraagStatus.PENDING.value, UitvraagStatus.OPENED.value, UitvraagStatus.DRAFT.value)
+SUBMITTED = (UitvraagStatus.SUBMITTED.value, UitvraagStatus.REVIEWED.value)
+# Why an overdue uitvraag matters: the supplier proves it meets the requirements, and the owner reviews it.
+OVERDUE_MEASURES = ["5.20.03", "5.22.01"]
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    reminders: int = 0
+    owner_overdue: int = 0
+    ciso_overdue: int = 0
+    findings: int = 0
+    evidence_requests: int = 0
+    evidence_lapsed: int = 0
+    digests: int = 0
+    without_ciso: int = 0  # overdue uitvragen of organisations with no CISO or administrator to tell
+    retries: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.reminders} reminders, {self.evidence_requests} evidence requests; escalations: "
+            f"{self.owner_overdue} overdue to owners, {self.ciso_overdue} overdue to CISOs, {self.findings} "
+            f"findings, {self.evidence_lapsed} lapsed evidence; {self.digests} digest mails"
+            + (f"; {self.without_ciso} overdue uitvragen have no CISO to tell" if self.without_ciso else "")
+        )
+
+
+@dataclass
+class SweepContext:
+    session: Session
+    config: Mapping[str, Any]
+    now: datetime
+    report: SweepReport
+    reader: FactsReader
+    batch_size: int
+
+    @property
+    def today(self) -> Any:
+        return self.now.date()
+
+
+def sweep(*, session: Session, config: Mapping[str, Any], now: datetime, batch_size: int = 500) -> SweepReport:
+    """Take every reminder and escalation step that is due at `now`, once; commits per batch."""
+    from bot.cycles import digest, ladder, reminders, renewal
+
+    context = SweepContext(session, config, now, SweepReport(), FactsReader(session), batch_size)
+    reminders.send_reminders(context)
+    ladder.escalate_overdue(context)
+    ladder.escalate_findings(context)
+    renewal.request_renewals(context)
+    digest.send_digests(context)
+    return context.report
+
+
+def in_batches(
+    context: SweepContext,
+    candidates: Callable[[Sequence[int] | None], list[Any]],
+    write: Callable[[list[Any]], None],
+) -> None:
+    """Write what `candidates` finds due, one transaction per batch.
+
+    `candidates(ids)` reads what is still due (among `ids`, or all when None). When another sweep wrote some of
+    the same steps first, the unique keys roll the batch back, and it is read and written again.
+    """
+    session = context.session
+    due = candidates(None)
+    session.commit()
+    ids = [row.id for row in due]
+    for part in chunks(ids, context.batch_size):
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                rows = candidates(part)
+                if rows:
+                    write(rows)
+                session.commit()
+                break
+            except IntegrityError:
+                session.rollback()
+                context.report.retries += 1
+                log.info("sweep: another sweep took some of the same steps first; reading again")
+        else:
+            raise RuntimeError("the sweep kept colliding with another sweep; try again")
+
+
+def has_contract_in_force(uitvraag_id: Any, today: Any) -> Any:
+    """SQL: the uitvraag covers at least one contract that is still in force."""
+    uc = UitvraagContract.__table__.c
+    c = Contract.__table__.c
+    return (
+        sa.select(uc.uitvraag_id)
+        .join(Contract.__table__, c.id == uc.contract_id)
+        .where(
+            uc.uitvraag_id == uitvraag_id,
+            c.active.is_(True),
+            c.start_date <= today,
+            sa.or_(c.end_date.is_(None), c.end_date >= today),
+        )
+        .exists()
+    )

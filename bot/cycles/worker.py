@@ -1,0 +1,198 @@
+"""The worker: one APScheduler job, a frequent tick that plans cycles, sweeps and delivers mail.
+
+The scheduler's timing never makes the work correct: each tick reads from the database what is due, every step is
+idempotent, and the first tick runs at start, so a worker that was down (even across a quarter boundary) catches
+up at once. With PostgreSQL several replicas may run: the one holding the advisory lock works, the others wait
+and take over when it goes away (the lock lives on a dedicated connection, released when the process dies).
+The web processes never start a scheduler; only `bot worker` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from bot.cycles.planner import PlanReport, plan_cycles
+from bot.cycles.sweep import SweepReport, sweep
+
+log = logging.getLogger(__name__)
+
+TICK_JOB_ID = "tick"
+# pg_advisory_lock key of the scheduler leader: "BIO2" in ASCII, the same for every replica of this service.
+LEADER_LOCK_KEY = 0x42494F32
+
+
+@dataclass
+class TickReport:
+    plan: PlanReport | None = None
+    sweep: SweepReport | None = None
+    delivery: Any = None
+    errors: list[str] = field(default_factory=list)
+
+
+def tick(*, engine: Engine, config: Mapping[str, Any], now: datetime) -> TickReport:
+    """One round of work at `now`: plan cycles, sweep, deliver due mail. A failing part does not stop the next."""
+    report = TickReport()
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            report.plan = plan_cycles(session=session, config=config, now=now)
+        except Exception as error:  # noqa: BLE001 - logged; reminders and mail must still go out
+            session.rollback()
+            log.exception("planning failed")
+            report.errors.append(f"planning: {error}")
+        try:
+            report.sweep = sweep(session=session, config=config, now=now)
+        except Exception as error:  # noqa: BLE001
+            session.rollback()
+            log.exception("sweep failed")
+            report.errors.append(f"sweep: {error}")
+    try:
+        from bot.mail.delivery import send_due
+    except ImportError:  # pragma: no cover - only while mail delivery is not part of the build
+        log.info("mail delivery is not available; queued mail stays in the outbox")
+    else:
+        try:
+            report.delivery = send_due(engine=engine, config=dict(config), now=now)
+        except Exception as error:  # noqa: BLE001
+            log.exception("mail delivery failed")
+            report.errors.append(f"delivery: {error}")
+    for part in (report.plan, report.sweep):
+        if part is not None:
+            log.info("tick %s: %s", now.isoformat(timespec="seconds"), part.summary())
+    return report
+
+
+class Clock:
+    """The worker's idea of now: the real clock, or (for rehearsals) a start time that then runs at real speed."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.offset = timedelta(0) if start is None else start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+class LeaderLock:
+    """Who may run the scheduler: on PostgreSQL the holder of a session advisory lock, on SQLite always us."""
+
+    def __init__(self, engine: Engine, key: int = LEADER_LOCK_KEY) -> None:
+        self.engine = engine
+        self.key = key
+        self.connection: Connection | None = None
+
+    @property
+    def needed(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def try_acquire(self) -> bool:
+        if not self.needed:
+            return True
+        if self.connection is None:
+            self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        got = bool(self.connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
+        if not got:
+            self.release()  # do not hold a connection while waiting
+        return got
+
+    def still_held(self) -> bool:
+        """False when the lock's connection was lost (then another replica may have taken over)."""
+        if not self.needed:
+            return True
+        if self.connection is None:
+            return False
+        try:
+            self.connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means the session, and its lock, are gone
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.connection is not None:
+            # Closing a broken connection may fail; the lock is gone with it anyway.
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            self.connection = None
+
+
+@dataclass
+class Worker:
+    engine: Engine
+    config: Mapping[str, Any]
+    clock: Clock
+    lock: LeaderLock
+    scheduler: Any = None
+    exit_code: int = 0
+
+
+def run_tick(worker: Worker) -> None:
+    """The scheduler's job: one tick, if this process is still the leader."""
+    if not worker.lock.still_held():
+        log.error("lost the leader lock (database connection gone); stopping so that a replica can take over")
+        worker.exit_code = 1
+        if worker.scheduler is not None:
+            worker.scheduler.shutdown(wait=False)
+        return
+    tick(engine=worker.engine, config=worker.config, now=worker.clock.now())
+
+
+def run_worker(*, engine: Engine, config: Mapping[str, Any], start: datetime | None = None, once: bool = False) -> int:
+    """Wait to be the leader, then tick now and every WORKER_TICK_SECONDS until stopped. Returns an exit code."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    worker = Worker(engine, config, Clock(start), LeaderLock(engine))
+    retry = max(1, int(config.get("WORKER_LEADER_RETRY_SECONDS", 10)))
+    stopping = False
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        if worker.scheduler is not None and worker.scheduler.running:
+            worker.scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    waited = False
+    while not worker.lock.try_acquire():
+        if stopping:
+            return 0
+        if not waited:
+            log.info("another worker is active (it holds the leader lock); waiting to take over")
+            waited = True
+        time.sleep(retry)
+    log.info("worker is active (leader)%s", " after waiting" if waited else "")
+    try:
+        if once:
+            run_tick(worker)
+            return worker.exit_code
+        seconds = max(1, int(config.get("WORKER_TICK_SECONDS", 60)))
+        worker.scheduler = BlockingScheduler(timezone=UTC)
+        worker.scheduler.add_job(
+            run_tick,
+            "interval",
+            seconds=seconds,
+            args=[worker],
+            id=TICK_JOB_ID,
+            name="plan, sweep, deliver mail",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            # A tick that starts late is still worth running; the work is read from the database anyway.
+            misfire_grace_time=max(300, seconds * 10),
+            next_run_time=datetime.now(UTC),  # the first tick at once: catch up after downtime
+        )
+        if not stopping:
+            worker.scheduler.start()
+        return worker.exit_code
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        worker.lock.release()
