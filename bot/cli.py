@@ -28,6 +28,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.cycles.cli", "sweep_command"),
     ("bot.cycles.cli", "worker_command"),
     ("bot.questionnaires.cli", "questionnaires_group"),
+    ("bot.mail.cli", "mail_group"),
 ]
 
 
