@@ -29,6 +29,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.cycles.cli", "worker_command"),
     ("bot.questionnaires.cli", "questionnaires_group"),
     ("bot.mail.cli", "mail_group"),
+    ("bot.supplier.cli", "receipt_group"),
 ]
 
 

@@ -9,6 +9,8 @@ from flask import Flask
 # module path -> attribute holding the Blueprint. Each feature package owns its own blueprint.
 BLUEPRINTS = [
     ("bot.web.home", "bp"),
+    ("bot.supplier.views", "bp"),
+    ("bot.supplier.api", "bp"),
 ]
 
 

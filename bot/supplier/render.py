@@ -1,0 +1,134 @@
+"""What the templates need to draw one question: texts in the page's language, inputs, current values, errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.models import EvidenceFile
+from bot.questionnaires.model import Question
+from bot.supplier.answers import FieldError, field_id
+from bot.supplier.state import UitvraagState
+from bot.supplier.strings import translate
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    id: str
+    checked: bool
+
+
+@dataclass
+class QuestionView:
+    question: Question
+    id: str  # the id of the first input: error summary links point here
+    text: str
+    help: str
+    required: bool
+    kind: str
+    value: str = ""  # for text, number and date inputs
+    choices: list[Choice] = field(default_factory=list)
+    unit: str = ""
+    carried: bool = False
+    hidden: bool = False  # a condition on an answer on this page does not hold (JavaScript may reveal it)
+    show_if: str = ""  # JSON for supplier.js: [{"question": id, "in": [...]}]
+    errors: list[str] = field(default_factory=list)
+    files: list[EvidenceFile] = field(default_factory=list)
+    accepts_evidence: bool = False
+    evidence_hint: str = ""
+    expiry: bool = False
+    display: str = ""  # read-only rendering of the answer
+
+    @property
+    def describedby(self) -> str:
+        ids = []
+        if self.help:
+            ids.append(f"hint-{self.question.id}")
+        if self.errors:
+            ids.append(f"err-{self.question.id}")
+        return " ".join(ids)
+
+
+def question_view(
+    state: UitvraagState,
+    lang: str,
+    question: Question,
+    raw: dict[str, Any] | None = None,
+    errors: list[FieldError] | None = None,
+    page_ids: set[str] | None = None,
+) -> QuestionView:
+    """Describe `question` for the form (with `raw` values posted back after an error) or for read-only display."""
+    raw = raw or {}
+    value = raw[question.id] if question.id in raw else state.answers.get(question.id)
+    own_errors = [
+        e.message(lang) for e in (errors or []) if e.question_id == question.id and e.field == field_id(question.id)
+    ]
+    view = QuestionView(
+        question=question,
+        id=field_id(question.id),
+        text=question.text.get(lang),
+        help=question.help.get(lang),
+        required=question.required,
+        kind=question.type,
+        carried=question.id in state.carried and question.id not in raw,
+        errors=own_errors,
+        files=list(state.evidence.get(question.id, [])),
+        accepts_evidence=question.accepts_evidence(),
+        expiry=question.expiry,
+        unit=question.unit.get(lang) if question.unit else "",
+    )
+    if question.evidence == "always" and question.type != "evidence":
+        view.evidence_hint = translate("evidence_needed", lang)
+    elif question.evidence == "when-weak":
+        view.evidence_hint = translate("evidence_when_weak", lang)
+    if question.type in ("choice", "yes-no", "multi-choice"):
+        chosen = set(value) if isinstance(value, list) else {value}
+        labels = _labels(question, lang)
+        view.choices = [
+            Choice(v, labels[v], view.id if i == 0 else f"{view.id}-{i}", v in chosen)
+            for i, v in enumerate(question.option_values())
+        ]
+        view.display = ", ".join(labels[v] for v in question.option_values() if v in chosen)
+    elif value is not None:
+        view.value = _plain(value)
+        view.display = f"{view.value} {view.unit}".strip()
+    # Conditions on answers given on this same page are re-checked live by supplier.js; the server has already
+    # decided the others (facts, answers on other pages).
+    local = [c for c in question.show_if if c.question is not None and page_ids and c.question in page_ids]
+    if local:
+        view.show_if = json.dumps([{"question": c.question, "in": list(c.in_)} for c in local])
+    view.hidden = not question.is_shown({**state.answers, **_posted(raw)}, state.facts)
+    return view
+
+
+def _posted(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if v not in ("", [])}
+
+
+def _labels(question: Question, lang: str) -> dict[str, str]:
+    if question.type == "yes-no":
+        return {v: translate(v, lang) for v in question.option_values()}
+    return {option.value: option.label.get(lang) for option in question.options}
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def error_for(errors: list[FieldError], field_name: str, lang: str) -> str:
+    """The message of the error on `field_name`, if any (expiry fields of documents, attestation fields)."""
+    return next((e.message(lang) for e in errors if e.field == field_name), "")
+
+
+def strings_for_js(lang: str) -> dict[str, str]:
+    """The few texts supplier.js shows, so the script itself carries no language."""
+    return {
+        "autosaved": translate("autosaved", lang, time="{time}"),
+        "autosave_failed": translate("autosave_failed", lang),
+        "answered_of": translate("answered_of", lang, answered="{answered}", total="{total}"),
+    }

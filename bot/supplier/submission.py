@@ -1,0 +1,362 @@
+"""Submitting an uitvraag: completeness and attestation checks, the frozen record with its digest, judging, receipt.
+
+The digest is the SHA-256 of a canonical JSON (sorted keys, no whitespace, UTF-8) of: the questionnaire's id,
+version and content hash; the answers; the evidence files' hashes; the attestation; and the time. The exact
+canonical text is stored with the submission, so `verify_receipt` can recompute it later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot import audit
+from bot.mail import outbox
+from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, UitvraagStatus
+from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
+from bot.supplier.drafts import Frozen, lock_uitvraag
+from bot.supplier.state import UitvraagState, load_state
+
+RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,}$")
+
+
+class AlreadySubmitted(Exception):
+    """The uitvraag already has its one submission."""
+
+
+class SubmissionInvalid(Exception):
+    """The uitvraag cannot be submitted yet; `errors` name each field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Attestation:
+    name: str
+    role: str
+    email: str
+    truthful: bool
+
+
+def canonical_json(document: Any) -> str:
+    """The canonical text of a JSON document: sorted keys, no whitespace, non-ASCII kept as UTF-8."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def digest_of(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_attestation(raw: dict[str, Any]) -> tuple[Attestation | None, list[FieldError]]:
+    """Read name, role, e-mail and the truthfulness confirmation; errors point at the attestation fields."""
+    errors: list[FieldError] = []
+    values: dict[str, str] = {}
+    labels = {"name": ("uw naam", "your name"), "role": ("uw functie", "your role")}
+    for key, (nl, en) in labels.items():
+        text = raw.get(key)
+        try:
+            value = clean_text(text, limit=200) if isinstance(text, str) else ""
+        except InvalidAnswer as error:
+            errors.append(FieldError(f"attest-{key}", error.nl, error.en))
+            continue
+        if not value:
+            errors.append(FieldError(f"attest-{key}", f"Vul {nl} in.", f"Enter {en}."))
+        values[key] = value
+    email = raw.get("email")
+    email = email.strip() if isinstance(email, str) else ""
+    if not _EMAIL.match(email) or len(email) > 254:
+        errors.append(
+            FieldError(
+                "attest-email",
+                "Vul een geldig e-mailadres in, bijvoorbeeld naam@leverancier.nl.",
+                "Enter a valid e-mail address, for example name@supplier.com.",
+            )
+        )
+    truthful = raw.get("truthful") in (True, "yes", "on", "true", "1")
+    if not truthful:
+        errors.append(
+            FieldError(
+                "attest-truthful",
+                "Bevestig dat u de vragen naar waarheid hebt beantwoord.",
+                "Confirm that you answered the questions truthfully.",
+            )
+        )
+    if errors:
+        return None, errors
+    return Attestation(values["name"], values["role"], email, True), []
+
+
+def completeness_errors(state: UitvraagState) -> list[FieldError]:
+    """What must still be answered before submission: required shown questions, and expiry dates of documents."""
+    errors = []
+    for question in state.visible_questions():
+        if question.required and not state.is_answered(question):
+            if question.type == "evidence":
+                nl, en = "Upload een document bij deze vraag.", "Upload a document for this question."
+            else:
+                nl, en = "Deze vraag is nog niet beantwoord.", "This question has not been answered yet."
+            errors.append(FieldError(field_id(question.id), nl, en, question.id, question.section))
+        if question.expiry:
+            for row in state.evidence.get(question.id, []):
+                if row.uitvraag_id == state.uitvraag.id and row.expires_on is None:
+                    errors.append(
+                        FieldError(
+                            f"expires-{row.id}",
+                            f"Vul de vervaldatum van {row.original_name} in.",
+                            f"Enter the expiry date of {row.original_name}.",
+                            question.id,
+                            question.section,
+                        )
+                    )
+    return errors
+
+
+def canonical_document(state: UitvraagState, attestation: Attestation, submitted_at: datetime) -> dict[str, Any]:
+    """What the digest covers; only the questions asked and shown, only answers that are there."""
+    questionnaire = state.questionnaire
+    answers: dict[str, Any] = {}
+    evidence: dict[str, list[dict[str, Any]]] = {}
+    for question in state.visible_questions():
+        if question.type != "evidence" and state.answers.get(question.id) is not None:
+            answers[question.id] = state.answers[question.id]
+        files = state.evidence.get(question.id, [])
+        if files:
+            evidence[question.id] = [
+                {
+                    "name": f.original_name,
+                    "sha256": f.sha256,
+                    "expires_on": f.expires_on.isoformat() if f.expires_on else None,
+                }
+                for f in files
+            ]
+    return {
+        "format": RECEIPT_FORMAT,
+        "uitvraag": state.uitvraag.id,
+        "questionnaire": {
+            "id": questionnaire.id,
+            "version": questionnaire.version,
+            "content_hash": questionnaire.content_hash,
+        },
+        "answers": answers,
+        "evidence": evidence,
+        "attestation": {
+            "name": attestation.name,
+            "role": attestation.role,
+            "email": attestation.email,
+            "truthful": attestation.truthful,
+        },
+        "submitted_at": submitted_at.isoformat(timespec="seconds"),
+    }
+
+
+def submit(
+    session: Session,
+    *,
+    uitvraag_id: int,
+    attestation: dict[str, Any],
+    now: datetime,
+    actor: str,
+    base_url: str,
+    mail_domain: str = "localhost",
+) -> Submission:
+    """Freeze the uitvraag's answers once, judge them, and queue the receipt; commits.
+
+    Raises AlreadySubmitted (a second tab, a double click, a concurrent request: the unique submission per uitvraag
+    decides who won), Frozen (withdrawn) or SubmissionInvalid (nothing is changed then).
+    """
+    try:
+        try:
+            lock_uitvraag(session, uitvraag_id)
+        except Frozen as frozen:
+            if str(frozen) in (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED):
+                raise AlreadySubmitted() from None
+            raise
+        state = load_state(session, uitvraag_id=uitvraag_id)
+        checked, errors = check_attestation(attestation)
+        errors = completeness_errors(state) + errors
+        if errors or checked is None:
+            raise SubmissionInvalid(errors)
+        document = canonical_document(state, checked, now)
+        canonical = canonical_json(document)
+        submission = Submission(
+            uitvraag_id=uitvraag_id,
+            submitted_at=now,
+            respondent_name=checked.name,
+            respondent_role=checked.role,
+            respondent_email=checked.email,
+            canonical=canonical,
+            digest=digest_of(canonical),
+        )
+        session.add(submission)
+        session.flush()  # the unique submission per uitvraag: a concurrent loser fails here, before anything else
+        _freeze_answers(session, state, now=now)
+        _judge(session, state, now=now)
+        uitvraag = state.uitvraag
+        uitvraag.status = UitvraagStatus.SUBMITTED
+        uitvraag.submitted_at = now
+        session.add(uitvraag)
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="uitvraag.submitted",
+            organisation_id=uitvraag.organisation_id,
+            subject_type="uitvraag",
+            subject_id=uitvraag_id,
+            detail={"digest": submission.digest, "respondent": checked.email, "score": uitvraag.score},
+        )
+        outbox.enqueue(
+            session,
+            key=f"receipt:{uitvraag_id}",
+            kind="receipt",
+            to=checked.email,
+            language=uitvraag.language,
+            context=receipt_mail_context(session, state, submission, base_url=base_url),
+            now=now,
+            mail_from_domain=mail_domain,
+            organisation_id=uitvraag.organisation_id,
+            uitvraag_id=uitvraag_id,
+        )
+        session.commit()
+        return submission
+    except IntegrityError:
+        session.rollback()
+        raise AlreadySubmitted() from None
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _freeze_answers(session: Session, state: UitvraagState, *, now: datetime) -> None:
+    """Every asked answer becomes this uitvraag's own, confirmed row (a follow-up copies the parent's it kept)."""
+    for question in state.visible_questions():
+        if question.type == "evidence":
+            continue
+        row = state.own_answers.get(question.id)
+        if row is None:
+            if state.answers.get(question.id) is None:
+                continue
+            row = Answer(uitvraag_id=state.uitvraag.id, question_id=question.id, value=state.answers[question.id])
+        row.carried_over = False
+        row.updated_at = now
+        session.add(row)
+
+
+def _judge(session: Session, state: UitvraagState, *, now: datetime) -> None:
+    """Store the findings and scores for the submitted answers; a follow-up resolves its parent's findings."""
+    from bot.questionnaires.judge import judge
+
+    shown = {q.id for q in state.visible_questions()}
+    answers = {qid: value for qid, value in state.answers.items() if value is not None}
+    judgement = judge(state.questionnaire, answers, state.facts, now, evidence=state.evidence_refs())
+    uitvraag = state.uitvraag
+    for finding in judgement.findings:
+        # A follow-up is judged as a whole, but it only answers for the questions it asked.
+        if finding.question_id not in shown:
+            continue
+        session.add(
+            Finding(
+                uitvraag_id=uitvraag.id,
+                question_id=finding.question_id,
+                rule=finding.rule,
+                severity=finding.severity,
+                measure_ids=list(finding.measures),
+                reason_nl=finding.reason.nl,
+                reason_en=finding.reason.get("en"),
+                status=FindingStatus.OPEN,
+                created_at=now,
+            )
+        )
+    uitvraag.score = judgement.score
+    uitvraag.section_scores = dict(judgement.section_scores)
+    if state.is_follow_up and uitvraag.parent_id is not None:
+        asked = set(state.scope_ids)
+        for old in session.exec(
+            select(Finding).where(Finding.uitvraag_id == uitvraag.parent_id, Finding.status == FindingStatus.OPEN)
+        ):
+            if old.question_id in asked:
+                old.status = FindingStatus.RESOLVED
+                old.resolved_at = now
+                session.add(old)
+
+
+def receipt_link(base_url: str, uitvraag_id: int) -> str:
+    return f"{base_url}/q/uitvraag/{uitvraag_id}/receipt"
+
+
+def receipt_mail_context(
+    session: Session, state: UitvraagState, submission: Submission, *, base_url: str
+) -> dict[str, Any]:
+    """The context of the `receipt` mail (see bot/mail/kinds.py)."""
+    cycle = session.get(ReviewCycle, state.uitvraag.cycle_id)
+    return {
+        "supplier_name": state.supplier.name,
+        "organisation_name": state.organisation.name,
+        "questionnaire_title": state.questionnaire.title.get(state.uitvraag.language),
+        "cycle": cycle.name if cycle is not None else "",
+        "respondent_name": submission.respondent_name,
+        "submitted_at": submission.submitted_at,
+        "digest": submission.digest,
+        "link": receipt_link(base_url, state.uitvraag.id),  # type: ignore[arg-type]
+    }
+
+
+def receipt_document(submission: Submission) -> dict[str, Any]:
+    """The downloadable receipt: the canonical document, its digest, and how to check it."""
+    return {
+        "format": RECEIPT_FORMAT,
+        "uitvraag": submission.uitvraag_id,
+        "digest": submission.digest,
+        "algorithm": "sha256 over the canonical JSON of `canonical` (sorted keys, no whitespace, UTF-8)",
+        "canonical": json.loads(submission.canonical),
+    }
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    messages: list[str]
+
+
+def verify_receipt(session: Session, document: Any) -> Verification:
+    """Recompute a receipt's digest and compare it, and the canonical content, with the stored submission."""
+    if not isinstance(document, dict) or not isinstance(document.get("canonical"), dict):
+        return Verification(False, ["The file is not a receipt: it has no `canonical` object."])
+    claimed = document.get("digest")
+    recomputed = digest_of(canonical_json(document["canonical"]))
+    messages = []
+    ok = True
+    if recomputed == claimed:
+        messages.append(f"The receipt's digest matches its content: {recomputed}.")
+    else:
+        ok = False
+        messages.append(
+            f"The receipt's content does not match its digest: recomputed {recomputed}, file says {claimed}."
+        )
+    uitvraag_id = document["canonical"].get("uitvraag")
+    stored = None
+    if isinstance(uitvraag_id, int):
+        stored = session.exec(select(Submission).where(Submission.uitvraag_id == uitvraag_id)).first()
+    if stored is None:
+        return Verification(False, [*messages, f"No submission of uitvraag {uitvraag_id} is in the database."])
+    if digest_of(stored.canonical) != stored.digest:
+        ok = False
+        messages.append(f"The stored submission of uitvraag {uitvraag_id} no longer matches its own digest.")
+    if stored.digest == recomputed and stored.canonical == canonical_json(document["canonical"]):
+        messages.append(f"It matches the submission of uitvraag {uitvraag_id} stored on {stored.submitted_at}.")
+    else:
+        ok = False
+        messages.append(
+            f"It does not match the submission of uitvraag {uitvraag_id} in the database (stored {stored.digest})."
+        )
+    return Verification(ok, messages)

@@ -1,0 +1,369 @@
+"""The supplier's form: `/q/<token>` opens it; `/q/uitvraag/<id>/...` are its pages (no token in their URLs).
+
+Sections are separate pages, each a form that saves on every button (so leaving a section saves it, without
+JavaScript); `supplier.js` adds autosave and live show/hide of conditional questions.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from bot import evidence as evidence_files
+from bot.access import TokenState
+from bot.db import get_session
+from bot.evidence import UploadError
+from bot.models import UitvraagStatus
+from bot.supplier import logmask
+from bot.supplier.answers import FieldError, InvalidAnswer, form_value, parse_expiry
+from bot.supplier.drafts import Frozen, add_evidence, remove_evidence, save_answers, set_expiry, visible_file
+from bot.supplier.links import check_session_token, owner_contacts, present_token
+from bot.supplier.pages import (
+    choose_language,
+    forget_uitvraag,
+    format_date,
+    format_datetime,
+    lang,
+    problem_page,
+    remember_uitvraag,
+    session_token_hash,
+    t,
+)
+from bot.supplier.render import error_for, question_view, strings_for_js
+from bot.supplier.state import UitvraagState, load_state
+from bot.supplier.submission import AlreadySubmitted, SubmissionInvalid, receipt_document, submit
+from bot.timeutil import utcnow
+
+bp = Blueprint("supplier", __name__, url_prefix="/q")
+
+
+@bp.record_once
+def _install_log_mask(_state: Any) -> None:
+    logmask.install()
+
+
+@bp.before_request
+def _language() -> None:
+    choose_language()
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {"t": t, "lang": lang()}
+
+
+@bp.app_template_filter("supplier_date")
+def _supplier_date(value: date | datetime, language: str = "nl") -> str:
+    return format_date(value, language)
+
+
+@bp.app_template_filter("supplier_datetime")
+def _supplier_datetime(value: datetime, language: str = "nl") -> str:
+    return format_datetime(value, language)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(_error: CSRFError) -> Response:
+    return problem_page("csrf")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> Response:
+    return problem_page("too_large", mb=current_app.config["MAX_UPLOAD_MB"])
+
+
+def actor() -> str:
+    return f"supplier:{g.state.uitvraag.id}"
+
+
+@bp.get("/<token>")
+@bp.get("/<path:token>")  # a mangled link (a slash in it) gets the same "not known" page
+def open_link(token: str) -> Response:
+    """Exchange the emailed token for a session, then go to a URL without it. Never uses the token up."""
+    db = get_session()
+    opened = present_token(db, token=token, client=request.remote_addr or "unknown", now=utcnow())
+    if opened.rate_limited:
+        return problem_page("rate_limited")
+    if not opened.ok:
+        return problem_page(opened.state, contacts=owner_contacts(db, opened.uitvraag_id))  # type: ignore[arg-type]
+    assert opened.uitvraag_id is not None and opened.token_hash is not None
+    remember_uitvraag(opened.uitvraag_id, opened.token_hash)
+    return redirect(url_for("supplier.overview", uitvraag_id=opened.uitvraag_id), code=303)
+
+
+def with_uitvraag(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Let the request through only with a session opened by a still-valid token of this very uitvraag."""
+
+    @functools.wraps(view)
+    def wrapped(uitvraag_id: int, **kwargs: Any) -> Response:
+        db = get_session()
+        token_hash = session_token_hash(uitvraag_id)
+        if token_hash is None:
+            return problem_page("no_session")
+        state = check_session_token(db, uitvraag_id=uitvraag_id, token_hash=token_hash, now=utcnow())
+        if state is not TokenState.VALID:
+            forget_uitvraag(uitvraag_id)
+            contacts = owner_contacts(db, uitvraag_id)
+            db.commit()
+            return problem_page("no_session" if state is TokenState.UNKNOWN else state, contacts=contacts)
+        g.state = load_state(db, uitvraag_id=uitvraag_id)
+        if g.state.uitvraag.status == UitvraagStatus.CANCELLED:
+            contacts = owner_contacts(db, uitvraag_id)
+            db.commit()
+            return problem_page("cancelled", contacts=contacts)
+        db.commit()  # end the read transaction now: SQLite holds its lock for a transaction's whole length
+        choose_language(g.state.uitvraag.language)
+        return view(uitvraag_id, **kwargs)
+
+    return wrapped
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    state: UitvraagState = g.state
+    here = context.get("section")
+
+    def error_link(error: FieldError) -> str:
+        # An error about a question on another page links to that page, at the field.
+        if error.section_id and (here is None or here.id != error.section_id):
+            return url_for(
+                "supplier.section", uitvraag_id=state.uitvraag.id, section_id=error.section_id, _anchor=error.field
+            )
+        return f"#{error.field}"
+
+    body = render_template(
+        template,
+        state=state,
+        q=functools.partial(question_view, state, lang()),
+        js_strings=json.dumps(strings_for_js(lang())),
+        accept=evidence_files.ACCEPT,
+        error_link=error_link,
+        field_error=lambda errors, name: error_for(errors, name, lang()),
+        open_questions=[q for q in state.visible_questions() if not state.is_answered(q)],
+        **context,
+    )
+    return current_app.response_class(body, status=status)
+
+
+@bp.get("/uitvraag/<int:uitvraag_id>")
+@with_uitvraag
+def overview(uitvraag_id: int) -> Response:
+    if g.state.submitted:
+        return _page("supplier/submitted.html")
+    return _page("supplier/overview.html")
+
+
+@bp.route("/uitvraag/<int:uitvraag_id>/s/<section_id>", methods=["GET", "POST"])
+@with_uitvraag
+def section(uitvraag_id: int, section_id: str) -> Response:
+    state: UitvraagState = g.state
+    current = state.section(section_id)
+    if current is None:
+        return problem_page("not_found")
+    if state.submitted:
+        return redirect(url_for("supplier.overview", uitvraag_id=uitvraag_id), code=303)
+    if request.method == "GET":
+        return _page("supplier/section.html", section=current, errors=[], raw={})
+    autosave = request.headers.get("X-Autosave") == "1"
+    before = {q.id for q in state.visible_questions(current)}
+    try:
+        errors, raw, notices = _save_section(state, current)
+    except Frozen:
+        get_session().rollback()
+        flash(t("already_submitted_text"), "error")
+        return redirect(url_for("supplier.overview", uitvraag_id=uitvraag_id), code=303)
+    after = [q for q in state.visible_questions(current) if q.id not in before]
+    if autosave:
+        return _autosave_reply(state, current, errors)
+    if errors:
+        return _page("supplier/section.html", 422, section=current, errors=errors, raw=raw)
+    for notice in notices:
+        flash(notice, "success")
+    action = request.form.get("action", "save")
+    if any(not state.is_answered(q) for q in after) and action != "save":
+        flash(t("new_questions"), "success")
+        return redirect(url_for("supplier.section", uitvraag_id=uitvraag_id, section_id=section_id), code=303)
+    return redirect(_next_url(state, section_id, action), code=303)
+
+
+def _save_section(state: UitvraagState, current: Any) -> tuple[list[FieldError], dict[str, Any], list[str]]:
+    """Store the posted answers, expiry dates, uploads and removals of one section; commits."""
+    db = get_session()
+    now = utcnow()
+    config = current_app.config
+    in_section = {q.id: q for q in current.questions if state.in_scope(q)}
+    posted = [qid for qid in request.form.getlist("present") if qid in in_section]
+    raw = {qid: form_value(in_section[qid], request.form) for qid in posted if in_section[qid].type != "evidence"}
+    errors = save_answers(db, state=state, values=raw, now=now, actor=actor())
+    notices: list[str] = []
+    for files in [state.evidence.get(qid, []) for qid in in_section]:
+        for row in files:
+            field = f"expires-{row.id}"
+            if row.uitvraag_id == state.uitvraag.id and field in request.form:
+                problem = set_expiry(db, state=state, file_id=row.id, raw=request.form.get(field))  # type: ignore[arg-type]
+                if problem:
+                    errors.append(problem)
+    for qid, question in in_section.items():
+        upload = request.files.get(f"file-{qid}")
+        if upload is None or not upload.filename:
+            continue
+        expiry_error = None
+        try:
+            expires_on = parse_expiry(request.form.get(f"expires-new-{qid}"))
+        except InvalidAnswer as error:
+            expires_on, expiry_error = None, error
+        try:
+            row = add_evidence(
+                db,
+                state=state,
+                question_id=qid,
+                stream=upload.stream,
+                filename=upload.filename,
+                expires_on=expires_on,
+                upload_dir=config["UPLOAD_DIR"],
+                max_bytes=config["MAX_UPLOAD_MB"] * 1024 * 1024,
+                now=now,
+                actor=actor(),
+            )
+        except UploadError as error:
+            errors.append(FieldError(f"q-{qid}", error.nl, error.en, qid, question.section))
+            continue
+        db.flush()
+        notices.append(t("uploaded"))
+        if expiry_error is not None:
+            errors.append(FieldError(f"expires-{row.id}", expiry_error.nl, expiry_error.en, qid, question.section))
+    removed = []
+    for file_id in request.form.getlist("remove"):
+        path = None
+        if file_id.isdigit():
+            path = remove_evidence(
+                db, state=state, file_id=int(file_id), upload_dir=config["UPLOAD_DIR"], now=now, actor=actor()
+            )
+        if path is not None:
+            removed.append(path)
+            notices.append(t("removed"))
+    db.commit()
+    for path in removed:
+        path.unlink(missing_ok=True)
+    if not errors and not notices:
+        notices.append(t("saved"))
+    return errors, {k: v for k, v in raw.items()}, notices
+
+
+def _next_url(state: UitvraagState, section_id: str, action: str) -> str:
+    ids = [s.id for s in state.sections()]
+    here = ids.index(section_id)
+    uitvraag_id = state.uitvraag.id
+    target: str | None = section_id
+    if action == "next":
+        target = ids[here + 1] if here + 1 < len(ids) else None
+    elif action == "prev":
+        target = ids[here - 1] if here > 0 else section_id
+    elif action.startswith("goto:") and action[5:] in ids:
+        target = action[5:]
+    elif action == "submit":
+        target = None
+    if target is None:
+        return url_for("supplier.submit_page", uitvraag_id=uitvraag_id)
+    return url_for("supplier.section", uitvraag_id=uitvraag_id, section_id=target)
+
+
+def _autosave_reply(state: UitvraagState, current: Any, errors: list[FieldError]) -> Response:
+    answered, total = state.progress(current)
+    return jsonify(
+        saved=not errors,
+        time=utcnow().strftime("%H:%M"),
+        progress={"answered": answered, "total": total},
+        visible=[q.id for q in state.visible_questions(current)],
+        errors=[{"field": e.field, "message": e.message(lang())} for e in errors],
+    )
+
+
+@bp.route("/uitvraag/<int:uitvraag_id>/submit", methods=["GET", "POST"])
+@with_uitvraag
+def submit_page(uitvraag_id: int) -> Response:
+    state: UitvraagState = g.state
+    if state.submitted:
+        return redirect(url_for("supplier.receipt", uitvraag_id=uitvraag_id), code=303)
+    if request.method == "GET":
+        return _page("supplier/submit.html", errors=[], attestation={})
+    attestation = {
+        "name": request.form.get("name", ""),
+        "role": request.form.get("role", ""),
+        "email": request.form.get("email", ""),
+        "truthful": request.form.get("truthful", ""),
+    }
+    base_url = current_app.config["BASE_URL"]
+    try:
+        submit(
+            get_session(),
+            uitvraag_id=uitvraag_id,
+            attestation=attestation,
+            now=utcnow(),
+            actor=actor(),
+            base_url=base_url,
+            mail_domain=_mail_domain(),
+        )
+    except AlreadySubmitted:
+        g.state = load_state(get_session(), uitvraag_id=uitvraag_id)
+        get_session().commit()
+        return _page("supplier/receipt.html", 409, already=True)
+    except Frozen:
+        return redirect(url_for("supplier.overview", uitvraag_id=uitvraag_id), code=303)
+    except SubmissionInvalid as invalid:
+        return _page("supplier/submit.html", 422, errors=invalid.errors, attestation=attestation)
+    return redirect(url_for("supplier.receipt", uitvraag_id=uitvraag_id), code=303)
+
+
+def _mail_domain() -> str:
+    sender = current_app.config.get("MAIL_FROM", "")
+    return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+
+
+@bp.get("/uitvraag/<int:uitvraag_id>/receipt")
+@with_uitvraag
+def receipt(uitvraag_id: int) -> Response:
+    if not g.state.submitted:
+        return redirect(url_for("supplier.overview", uitvraag_id=uitvraag_id), code=303)
+    return _page("supplier/receipt.html", already=False)
+
+
+@bp.get("/uitvraag/<int:uitvraag_id>/receipt.json")
+@with_uitvraag
+def receipt_json(uitvraag_id: int) -> Response:
+    if not g.state.submitted:
+        abort(404)
+    body = json.dumps(receipt_document(g.state.submission), indent=2, ensure_ascii=False, sort_keys=True)
+    response = current_app.response_class(body + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="ontvangstbewijs-uitvraag-{uitvraag_id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/uitvraag/<int:uitvraag_id>/evidence/<int:file_id>")
+@with_uitvraag
+def evidence(uitvraag_id: int, file_id: int) -> Response:
+    """An uploaded document, always as a download (never shown inline, never run as a page)."""
+    row = visible_file(g.state, file_id)
+    if row is None:
+        return problem_page("not_found")
+    return download(row)
+
+
+def download(row: Any) -> Response:
+    from flask import send_file
+
+    path = evidence_files.stored_path(current_app.config["UPLOAD_DIR"], row)
+    if not path.exists():
+        return problem_page("not_found")
+    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
+    response.headers["Cache-Control"] = "no-store"
+    return response
