@@ -46,8 +46,8 @@ def best_answer(question: Question, today: date) -> Any:
 
 
 def best_evidence(question: Question, today: date) -> tuple[EvidenceRef, ...]:
-    """One document, valid for three more years, for every question that takes evidence."""
-    if not question.accepts_evidence():
+    """One document, valid for three more years, for every question that always asks for one."""
+    if question.type != "evidence" and question.evidence != "always":
         return ()
     expires_on = today + timedelta(days=3 * 365) if question.expiry else None
     return (EvidenceRef(name=f"{question.id}.pdf", sha256="0" * 64, expires_on=expires_on),)

@@ -1,0 +1,129 @@
+"""The shipped questionnaires: sizes, BIO2 coverage, both languages, and the weaknesses that must be critical."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.questionnaires.loader import get_questionnaire, load_all
+from bot.questionnaires.measures import is_active, measure_problem
+from bot.questionnaires.model import Questionnaire
+
+SIZES = {"bio2-leverancier": (45, 70), "bio2-leverancier-licht": (12, 18), "avg-verwerker": (8, 15)}
+
+# The control families the full questionnaire must cover, as ISO 27002 control prefixes of BIO2 measure ids.
+FAMILIES = {
+    "assurance (ISO 27001, ISAE 3402 / SOC 2)": ["5.20.03"],
+    "audit right": ["5.20.04"],
+    "reporting vulnerabilities and incidents": ["5.20.05"],
+    "incident management": ["5.24", "5.25", "5.26"],
+    "exit": ["5.20.06"],
+    "sub-suppliers": ["5.21"],
+    "data location / cloud": ["5.23"],
+    "access control and MFA (5.15-5.18)": ["5.15", "5.16", "5.17", "5.18"],
+    "privileged and remote access (8.2-8.5)": ["8.02", "8.03", "8.04", "8.05"],
+    "the supplier's remote access to the municipality": ["8.05"],
+    "passwords and default accounts": ["5.17.03"],
+    "patching and pentests": ["8.08.01", "8.08.05"],
+    "backups and restore tests": ["8.13.01", "8.13.04"],
+    "logging": ["8.15"],
+    "security monitoring": ["8.16"],
+    "network segmentation": ["8.20", "8.21", "8.22"],
+    "cryptography": ["8.24"],
+    "secure development": ["8.25", "8.26", "8.27", "8.28", "8.29"],
+    "continuity": ["5.29", "5.30"],
+    "screening": ["6.01"],
+    "awareness": ["6.03"],
+}
+
+
+def questionnaires() -> list[Questionnaire]:
+    return list(load_all().values())
+
+
+def test_the_three_questionnaires_are_shipped_with_their_sizes() -> None:
+    shipped = load_all()
+    assert set(shipped) == set(SIZES)
+    for questionnaire_id, (low, high) in SIZES.items():
+        count = sum(1 for _ in shipped[questionnaire_id].questions())
+        assert low <= count <= high, f"{questionnaire_id} has {count} questions"
+
+
+@pytest.mark.parametrize("questionnaire_id", sorted(SIZES))
+def test_every_question_cites_a_valid_and_an_active_bio2_measure(questionnaire_id: str) -> None:
+    for question in get_questionnaire(questionnaire_id).questions():
+        assert question.measures, question.id
+        assert [m for m in question.measures if measure_problem(m)] == [], question.id
+        assert any(is_active(m) for m in question.measures), question.id
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_full_questionnaire_covers_each_control_family(family: str) -> None:
+    cited = {measure for question in get_questionnaire("bio2-leverancier").questions() for measure in question.measures}
+    prefixes = FAMILIES[family]
+    assert any(measure.startswith(prefix) for measure in cited for prefix in prefixes), family
+
+
+@pytest.mark.parametrize("questionnaire_id", sorted(SIZES))
+def test_everything_a_supplier_reads_is_in_dutch_and_english(questionnaire_id: str) -> None:
+    questionnaire = get_questionnaire(questionnaire_id)
+    assert questionnaire.title.nl and questionnaire.title.en
+    for section in questionnaire.sections:
+        assert section.title.nl and section.title.en, section.id
+    for question in questionnaire.questions():
+        assert question.text.nl and question.text.en, question.id
+        assert bool(question.help.nl) == bool(question.help.en), question.id
+        for option in question.options:
+            assert option.label.nl and option.label.en, (question.id, option.value)
+        for rule in question.rules:
+            assert rule.reason.nl and rule.reason.en, (question.id, rule.id)
+
+
+@pytest.mark.parametrize(
+    ("question_id", "weak_answer"),
+    [
+        ("mfa-admin", "no"),
+        ("mfa-remote", "no"),
+        ("admin-interfaces-exposed", "exposed"),
+        ("municipality-access-method", "no-mfa"),
+        ("default-passwords", "some-remain"),
+        ("backup-protection", "yes"),
+        ("security-monitoring", "nobody"),
+    ],
+)
+def test_hof_van_twente_weaknesses_are_critical(question_id: str, weak_answer: str) -> None:
+    question = get_questionnaire("bio2-leverancier").question(question_id)
+    severities = {rule.severity for rule in question.rules if weak_answer in rule.options}
+    assert severities == {"critical"}
+
+
+@pytest.mark.parametrize("questionnaire_id", ["bio2-leverancier", "bio2-leverancier-licht"])
+def test_certificates_and_reports_ask_for_an_expiry_and_flag_60_days_as_high(questionnaire_id: str) -> None:
+    documents = [
+        q for q in get_questionnaire(questionnaire_id).questions() if q.type == "evidence" and "5.20.03" in q.measures
+    ]
+    assert documents
+    for question in documents:
+        assert question.expiry, question.id
+        assert [(r.within_days, r.severity) for r in question.rules] == [(60, "high")], question.id
+
+
+def test_monitoring_covers_password_guessing_and_privileged_account_changes() -> None:
+    full = get_questionnaire("bio2-leverancier")
+    assert "5.18.01" in full.question("detect-privileged-changes").measures
+    assert "8.16.02" in full.question("detect-password-guessing").measures
+
+
+def test_processor_questionnaire_covers_the_gdpr_topics() -> None:
+    avg = get_questionnaire("avg-verwerker")
+    ids = {question.id for question in avg.questions()}
+    for topic in (
+        "dpa-signed",
+        "dpa-document",
+        "sub-processors",
+        "processing-location",
+        "breach-notice-hours",
+        "dpia-support",
+        "end-of-contract",
+    ):
+        assert topic in ids
+    assert {r.above for r in avg.question("breach-notice-hours").rules} == {24, 48}
