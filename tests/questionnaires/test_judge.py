@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.questionnaires.examples import best_answers
 from bot.questionnaires.judge import judge
-from bot.questionnaires.loader import get_questionnaire, load_all, parse_questionnaire
+from bot.questionnaires.loader import get_questionnaire, load_all, load_questionnaire, parse_questionnaire
 from bot.questionnaires.model import EvidenceRef, Question, Questionnaire
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -234,9 +235,35 @@ def test_scores_are_weighted_per_section_and_overall() -> None:
     assert judgement.score == 35
 
 
+def test_multi_choice_that_lacks_a_required_option_is_weak() -> None:
+    questionnaire = load_questionnaire(ALL_FEATURES)
+    answers, evidence = best_answers(questionnaire, TODAY, {"risk_tier": "high", "personal_data": True})
+    assert judge(questionnaire, answers, {"risk_tier": "high", "personal_data": True}, NOW, evidence).findings == []
+
+    answers["alerts"] = ["failed-logins"]
+    judgement = judge(questionnaire, answers, {}, NOW, evidence)
+    assert findings_by_question(judgement) == {"alerts": ("lacks:failed-logins,admin-changes", "high")}
+
+    answers["alerts"] = ["none"]
+    judgement = judge(questionnaire, answers, {}, NOW, evidence)
+    assert findings_by_question(judgement) == {"alerts": ("option:none", "critical")}
+
+
+def test_when_weak_evidence_with_expiry_is_judged_on_its_document() -> None:
+    questionnaire = load_questionnaire(ALL_FEATURES)
+    answers, evidence = best_answers(questionnaire, TODAY, {})
+    answers["certified"] = "no"
+    evidence["certified"] = (EvidenceRef("plan.pdf", "1" * 64, TODAY + timedelta(days=10)),)
+
+    judgement = judge(questionnaire, answers, {}, NOW, evidence)
+
+    assert findings_by_question(judgement) == {"certified": ("option:no", "high")}
+
+
 # --- properties ---------------------------------------------------------------------------------------------
 
-QUESTIONNAIRES = list(load_all().values())
+ALL_FEATURES = Path(__file__).with_name("all_features.toml")
+QUESTIONNAIRES = [*load_all().values(), load_questionnaire(ALL_FEATURES)]
 JUNK = st.sampled_from(["", "bogus", 3, None, ["x"], True, "2026-13-45"])
 
 
