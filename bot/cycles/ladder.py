@@ -152,15 +152,6 @@ def _write_overdue(context: SweepContext, level: str, rows: list[Any]) -> None:
         context.report.ciso_overdue += len(escalations)
 
 
-def _counts(finding: Any, today: Any) -> Any:
-    """Open findings count, and accepted ones whose acceptance has run out."""
-    return finding.status == FindingStatus.OPEN or (
-        finding.status == FindingStatus.ACCEPTED
-        and finding.accepted_until is not None
-        and finding.accepted_until < today
-    )
-
-
 def escalate_findings(context: SweepContext) -> None:
     """A submission with a critical finding or a score below SCORE_THRESHOLD: its owners, once.
 
@@ -171,15 +162,12 @@ def escalate_findings(context: SweepContext) -> None:
     e = Escalation.__table__.c
     threshold = int(context.config["SCORE_THRESHOLD"])
     today = context.today
-    counting = sa.or_(
-        f.status == FindingStatus.OPEN.value,
-        sa.and_(f.status == FindingStatus.ACCEPTED.value, f.accepted_until < today),
-    )
+    # Accepted findings are the lapsed step's business, also once their acceptance has run out.
     weak = (
         sa.select(f.id)
         .where(
             f.uitvraag_id == u.id,
-            counting,
+            f.status == FindingStatus.OPEN.value,
             sa.or_(f.severity == Severity.CRITICAL.value, sa.and_(u.score.is_not(None), u.score < threshold)),
         )
         .exists()
@@ -192,7 +180,7 @@ def escalate_findings(context: SweepContext) -> None:
             statement = statement.where(u.id.in_(ids))
         return context.session.execute(statement.order_by(u.id)).all()
 
-    in_batches(context, candidates, lambda rows: _write_findings(context, rows, lapsed=None))
+    in_batches(context, candidates, lambda rows: _write_findings(context, rows))
 
     # Acceptances that ran out (in the last year): one step per uitvraag and end date.
     def lapsed_candidates(ids: Any) -> list[Any]:
@@ -264,20 +252,19 @@ def _finding_items(context: SweepContext, fact: UitvraagFacts, findings: list[An
     ]
 
 
-def _load_findings(context: SweepContext, ids: list[int]) -> dict[int, list[Any]]:
+def _load_findings(context: SweepContext, ids: list[int], status: str) -> dict[int, list[Any]]:
     f = Finding.__table__.c
     found: dict[int, list[Any]] = {i: [] for i in ids}
     for part in bulk.chunks(ids):
-        for row in context.session.execute(sa.select(f).where(f.uitvraag_id.in_(part))):
-            if _counts(row, context.today):
-                found[row.uitvraag_id].append(row)
+        for row in context.session.execute(sa.select(f).where(f.uitvraag_id.in_(part), f.status == status)):
+            found[row.uitvraag_id].append(row)
     return found
 
 
-def _write_findings(context: SweepContext, rows: list[Any], *, lapsed: Any) -> None:
+def _write_findings(context: SweepContext, rows: list[Any]) -> None:
     ids = [row.id for row in rows]
     facts = context.reader.uitvragen(ids)
-    findings = _load_findings(context, ids)
+    findings = _load_findings(context, ids, FindingStatus.OPEN.value)
     escalations: list[dict[str, Any]] = []
     for uitvraag_id in ids:
         fact = facts[uitvraag_id]
@@ -296,13 +283,11 @@ def _write_findings(context: SweepContext, rows: list[Any], *, lapsed: Any) -> N
 def _write_lapsed(context: SweepContext, rows: list[Any]) -> None:
     ids = sorted({row.id for row in rows})
     facts = context.reader.uitvragen(ids)
-    findings = _load_findings(context, ids)
+    findings = _load_findings(context, ids, FindingStatus.ACCEPTED.value)
     escalations: list[dict[str, Any]] = []
     for row in rows:
         fact = facts[row.id]
-        lapsed = [
-            x for x in findings[row.id] if x.status == FindingStatus.ACCEPTED and x.accepted_until == row.accepted_until
-        ]
+        lapsed = [x for x in findings[row.id] if x.accepted_until == row.accepted_until]
         items = _finding_items(context, fact, lapsed)
         measures = {m for item in items for m in item["measures"]}
         step = _lapsed_step(row.accepted_until)

@@ -1,0 +1,185 @@
+"""Helpers for the cycle tests: a supplier answering (as the supplier form records it), the `bot` command in a
+subprocess, and counting what was mailed to whom."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import subprocess
+import sys
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.models import (
+    Answer,
+    Contract,
+    Escalation,
+    EvidenceFile,
+    Finding,
+    OutboxMessage,
+    QuestionnaireSnapshot,
+    Submission,
+    Uitvraag,
+    UitvraagContract,
+)
+from bot.questionnaires.examples import best_answers
+from bot.questionnaires.judge import judge
+from bot.questionnaires.model import EvidenceRef
+from bot.questionnaires.snapshots import questionnaire_from_snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def facts_of(session: Session, uitvraag: Uitvraag) -> dict[str, Any]:
+    contracts = session.exec(
+        select(Contract).join(UitvraagContract).where(UitvraagContract.uitvraag_id == uitvraag.id)
+    ).all()
+    return {
+        "risk_tier": contracts[0].risk_tier,
+        "personal_data": any(c.personal_data for c in contracts),
+        "cloud_hosted": any(c.cloud_hosted for c in contracts),
+    }
+
+
+def submit(
+    session: Session,
+    uitvraag: Uitvraag,
+    *,
+    now: datetime,
+    answers: dict[str, Any] | None = None,
+    expires_on: date | None = None,
+    upload_dir: str | Path | None = None,
+) -> Uitvraag:
+    """The supplier submits: best answers with `answers` overriding them, judged, frozen, with findings.
+
+    Evidence questions get one PDF each (expiring on `expires_on` where the question asks for a date), stored in
+    `upload_dir` when given. Writes the rows the supplier form writes at submission.
+    """
+    snapshot = session.get(QuestionnaireSnapshot, uitvraag.snapshot_id)
+    questionnaire = questionnaire_from_snapshot(snapshot)
+    facts = facts_of(session, uitvraag)
+    today = now.date()
+    values, evidence = best_answers(questionnaire, today, facts)
+    values.update(answers or {})
+    if uitvraag.question_ids:
+        values = {k: v for k, v in values.items() if k in uitvraag.question_ids}
+        evidence = {k: v for k, v in evidence.items() if k in uitvraag.question_ids}
+    refs: dict[str, tuple[EvidenceRef, ...]] = {}
+    for question_id in evidence:
+        question = questionnaire.question(question_id)
+        content = PDF + secrets.token_bytes(8)
+        stored = secrets.token_hex(16)
+        if upload_dir is not None:
+            Path(upload_dir).mkdir(parents=True, exist_ok=True)
+            (Path(upload_dir) / stored).write_bytes(content)
+        digest = hashlib.sha256(content).hexdigest()
+        expiry = (expires_on or evidence[question_id][0].expires_on) if question.expiry else None
+        session.add(
+            EvidenceFile(
+                uitvraag_id=uitvraag.id,
+                question_id=question_id,
+                original_name=f"{question_id}.pdf",
+                stored_name=stored,
+                content_type="application/pdf",
+                size=len(content),
+                sha256=digest,
+                expires_on=expiry,
+                uploaded_at=now,
+            )
+        )
+        refs[question_id] = (EvidenceRef(name=f"{question_id}.pdf", sha256=digest, expires_on=expiry),)
+    for answer in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag.id)).all():
+        session.delete(answer)
+    session.flush()
+    for question_id, value in values.items():
+        session.add(Answer(uitvraag_id=uitvraag.id, question_id=question_id, value=value, updated_at=now))
+    if uitvraag.question_ids:
+        questionnaire_facts = facts
+        judgement_findings = [
+            f
+            for f in judge(questionnaire, values, questionnaire_facts, now, refs).findings
+            if f.question_id in uitvraag.question_ids
+        ]
+        score = 100 if not judgement_findings else 50
+    else:
+        judgement = judge(questionnaire, values, facts, now, refs)
+        judgement_findings, score = judgement.findings, judgement.score
+    for finding in judgement_findings:
+        session.add(
+            Finding(
+                uitvraag_id=uitvraag.id,
+                question_id=finding.question_id,
+                rule=finding.rule,
+                severity=finding.severity,
+                measure_ids=list(finding.measures),
+                reason_nl=finding.reason.nl,
+                reason_en=finding.reason.get("en"),
+                created_at=now,
+            )
+        )
+    session.add(
+        Submission(
+            uitvraag_id=uitvraag.id,
+            submitted_at=now,
+            respondent_name="Sam Leverancier",
+            respondent_role="Security officer",
+            respondent_email=uitvraag.recipient_email,
+            canonical="{}",
+            digest="0" * 64,
+        )
+    )
+    uitvraag.status = "submitted"
+    uitvraag.submitted_at = now
+    uitvraag.score = score
+    session.add(uitvraag)
+    session.commit()
+    return uitvraag
+
+
+def bot_env(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "BOT_INSTANCE_PATH": str(tmp_path / "instance"),
+            "BOT_DOTENV": str(tmp_path / "no.env"),
+            "BOT_ENV": "test",
+            "BASE_URL": "http://localhost",
+            "MAIL_URL": f"file://{tmp_path / 'mail'}",
+            "MAIL_FROM": "BIO uitvraag <uitvraag@gemeente.test>",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def bot_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bot.cli", *args]
+
+
+def run_bot(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        bot_command(*args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, f"bot {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def mails_by_recipient(session: Session, kind: str | None = None) -> Counter[str]:
+    statement = select(OutboxMessage)
+    if kind is not None:
+        statement = statement.where(OutboxMessage.kind == kind)
+    return Counter(message.to_addr for message in session.exec(statement))
+
+
+def steps(session: Session, uitvraag_id: int) -> list[tuple[str, str]]:
+    rows = session.exec(select(Escalation).where(Escalation.uitvraag_id == uitvraag_id).order_by(Escalation.id))
+    return [(row.step, row.recipient_email) for row in rows]
