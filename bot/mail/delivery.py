@@ -178,10 +178,12 @@ def send_due(*, engine: Engine, config: dict[str, Any], now: datetime, batch_siz
     sender = _Sender(engine=engine, config=config, now=now)
     locked = engine.dialect.name == "postgresql"
     while sender.report.stopped is None:
+        notices = sender.report.notices
         try:
             handled = sender.batch_locked(batch_size) if locked else sender.batch_unlocked(batch_size)
         finally:
             sender.close()
-        if handled < batch_size:
+        # Go on while batches come back full, or when this batch queued delivery-failure notices (due now).
+        if handled < batch_size and sender.report.notices == notices:
             break
     return sender.report

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import email.policy
+import hashlib
 import re
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -76,8 +77,13 @@ def build_message(row: OutboxMessage, *, mail_from: str) -> EmailMessage:
     # RFC 3834: an automatic mail; asks out-of-office responders not to answer it.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = "en" if row.language == "en" else "nl"
-    message.set_content(row.body_text)
+    # Quoted-printable: 7-bit safe for any mail server, still readable in the source.
+    message.set_content(row.body_text, cte="quoted-printable")
     if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
+        message.add_alternative(row.body_html, subtype="html", cte="quoted-printable")
+        # A boundary from the Message-ID (not random) keeps a re-sent mail byte-for-byte the same. "=_" never
+        # occurs in quoted-printable or base64 bodies.
+        message.set_boundary("=_" + hashlib.sha256(message_id.encode()).hexdigest()[:40])
+    # After the body: set_content() and add_alternative() move or drop Content-* headers set before them.
+    message["Content-Language"] = "en" if row.language == "en" else "nl"
     return message

@@ -59,13 +59,20 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 class TestHandler(CollectingHandler):
-    """Collects mails; can refuse chosen recipients at RCPT time and take its time before accepting DATA."""
+    """Collects mails; can refuse chosen recipients at RCPT time and take its time before accepting DATA.
+
+    `delay`: wait before taking the mail. `slow_reply`: take the mail at once, then wait before saying so (a sender
+    killed during that wait has been accepted without knowing it).
+    """
 
     __test__ = False  # not a test class
 
-    def __init__(self, *, delay: float = 0.0, refuse_recipients: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *, delay: float = 0.0, slow_reply: float = 0.0, refuse_recipients: dict[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.delay = delay
+        self.slow_reply = slow_reply
         self.refuse_recipients = refuse_recipients or {}
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
@@ -78,7 +85,10 @@ class TestHandler(CollectingHandler):
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.delay:
             await asyncio.sleep(self.delay)
-        return await super().handle_DATA(server, session, envelope)
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.slow_reply:
+            await asyncio.sleep(self.slow_reply)
+        return reply
 
 
 class TestSmtpServer(SmtpServer):
