@@ -9,6 +9,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from bot import migrate
 
@@ -42,7 +43,8 @@ def dev_command(host: str, port: int, no_demo: bool, no_worker: bool) -> None:
     click.echo("  Stop with Ctrl+C.")
     click.echo("")
     try:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Flask refuses app.run() inside its own CLI; serve with werkzeug directly (development only).
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
     finally:
         if worker is not None:
             worker.terminate()
