@@ -27,8 +27,9 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.cycles.cli", "cycle_group"),
     ("bot.cycles.cli", "sweep_command"),
     ("bot.cycles.cli", "worker_command"),
-    ("bot.questionnaires.cli", "questionnaires_group"),
+    ("bot.staff.users", "user_group"),
     ("bot.mail.cli", "mail_group"),
+    ("bot.questionnaires.cli", "questionnaires_group"),
     ("bot.supplier.cli", "receipt_group"),
 ]
 
@@ -88,7 +89,3 @@ def main() -> None:
         cli.main(prog_name="bot")
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

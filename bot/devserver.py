@@ -30,7 +30,9 @@ def dev_command(host: str, port: int, no_demo: bool, no_worker: bool) -> None:
         seed_demo(current_app)
     worker = None
     if not no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=os.environ.copy())
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from bot.cli import main; main()", "worker"], env=os.environ.copy()
+        )
     mail = config["MAIL_URL"]
     click.echo("")
     click.echo(f"  Service:   {config['BASE_URL']}/")
