@@ -68,6 +68,7 @@ class PlanReport:
             f"cycles {', '.join(self.cycles) or '-'}: {self.uitvragen_created} uitvragen created for "
             f"{self.contracts_invited} contracts, {self.contracts_added} contracts added to existing uitvragen, "
             f"{self.mails_queued} invitations queued"
+            + (f"; {self.retries} batches read again after another planner was first" if self.retries else "")
         )
 
 

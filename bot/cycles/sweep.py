@@ -62,6 +62,7 @@ class SweepReport:
             f"{self.owner_overdue} overdue to owners, {self.ciso_overdue} overdue to CISOs, {self.findings} "
             f"findings, {self.evidence_lapsed} lapsed evidence; {self.digests} digest mails"
             + (f"; {self.without_ciso} overdue uitvragen have no CISO to tell" if self.without_ciso else "")
+            + (f"; {self.retries} batches read again after another sweep was first" if self.retries else "")
         )
 
 

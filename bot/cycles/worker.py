@@ -151,6 +151,7 @@ def run_worker(*, engine: Engine, config: Mapping[str, Any], start: datetime | N
 
     worker = Worker(engine, config, Clock(start), LeaderLock(engine))
     retry = max(1, int(config.get("WORKER_LEADER_RETRY_SECONDS", 10)))
+    seconds = max(1, int(config.get("WORKER_TICK_SECONDS", 60)))
     stopping = False
 
     def stop(_signum: int, _frame: Any) -> None:
@@ -159,21 +160,21 @@ def run_worker(*, engine: Engine, config: Mapping[str, Any], start: datetime | N
         if worker.scheduler is not None and worker.scheduler.running:
             worker.scheduler.shutdown(wait=False)
 
-    signal.signal(signal.SIGTERM, stop)
+    if not once:
+        signal.signal(signal.SIGTERM, stop)
     waited = False
     while not worker.lock.try_acquire():
         if stopping:
             return 0
         if not waited:
-            log.info("another worker is active (it holds the leader lock); waiting to take over")
+            log.info("another worker holds the leader lock; waiting to take over")
             waited = True
         time.sleep(retry)
-    log.info("worker is active (leader)%s", " after waiting" if waited else "")
+    log.info("this worker is the leader%s; ticking now and then every %ss", " after waiting" if waited else "", seconds)
     try:
         if once:
             run_tick(worker)
             return worker.exit_code
-        seconds = max(1, int(config.get("WORKER_TICK_SECONDS", 60)))
         worker.scheduler = BlockingScheduler(timezone=UTC)
         worker.scheduler.add_job(
             run_tick,
