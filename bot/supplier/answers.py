@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from bot.questionnaires.model import Question
 
 MAX_TEXT = 10_000  # characters in one free-text answer (a long explanation fits; a pasted file does not)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def clean_text(value: str, *, limit: int) -> str:
             "De tekst bevat tekens die niet gelezen konden worden (geen geldige UTF-8). Typ de tekst opnieuw.",
             "The text contains characters that could not be read (not valid UTF-8). Please type it again.",
         )
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise InvalidAnswer(
             "De tekst bevat onzichtbare stuurtekens (zoals een NUL-teken). Verwijder die en probeer opnieuw.",
             "The text contains invisible control characters (such as a NUL character). Remove them and try again.",

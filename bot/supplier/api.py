@@ -49,6 +49,14 @@ def _install_log_mask(_state: Any) -> None:
     logmask.install()
 
 
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Answers and receipts are the supplier's data: no cache (browser, proxy) may keep them.
+    if request.endpoint != "supplier_api.openapi":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def problem(status: int, error: str, message: str, **extra: Any) -> Response:
     response = jsonify(error=error, message=message, **extra)
     response.status_code = status
@@ -280,7 +288,7 @@ def upload(question_id: str) -> Response:
     return response
 
 
-@bp.delete("/uitvraag/evidence/<int:file_id>")
+@bp.delete("/uitvraag/files/<int:file_id>")
 @with_token
 def delete_file(file_id: int) -> Response:
     db = get_session()

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.models import EvidenceFile
 from bot.questionnaires.model import Question
-from bot.supplier.answers import FieldError, field_id
+from bot.supplier.answers import CONTROL_CHARACTERS, FieldError, field_id
 from bot.supplier.state import UitvraagState
 from bot.supplier.strings import translate
 
@@ -93,7 +93,8 @@ def question_view(
         ]
         view.display = ", ".join(labels[v] for v in question.option_values() if v in chosen)
     elif value is not None:
-        view.value = _plain(value)
+        # Posted-back text keeps what was typed, minus invisible control characters (a NUL has no place on a page).
+        view.value = CONTROL_CHARACTERS.sub("", _plain(value))
         view.display = f"{view.value} {view.unit}".strip()
     # Conditions on answers given on this same page are re-checked live by supplier.js; the server has already
     # decided the others (facts, answers on other pages).

@@ -291,6 +291,8 @@ def _autosave_reply(state: UitvraagState, current: Any, errors: list[FieldError]
 def submit_page(uitvraag_id: int) -> Response:
     state: UitvraagState = g.state
     if state.submitted:
+        if request.method == "POST":  # a second tab, a double click: say so, and show the receipt
+            return _page("supplier/receipt.html", 409, already=True)
         return redirect(url_for("supplier.receipt", uitvraag_id=uitvraag_id), code=303)
     if request.method == "GET":
         return _page("supplier/submit.html", errors=[], attestation={})

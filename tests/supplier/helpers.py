@@ -35,14 +35,12 @@ def small_questionnaire() -> Questionnaire:
 
 @dataclass
 class Made:
+    """What a test needs of a new uitvraag. Plain values: touching an expired row would open a transaction."""
+
     uitvraag: Uitvraag
     token: str
     contracts: list[Contract]
-
-    @property
-    def id(self) -> int:
-        assert self.uitvraag.id is not None
-        return self.uitvraag.id
+    id: int = 0
 
 
 def make_cycle(session: Session, name: str = "2026-Q4") -> ReviewCycle:
@@ -146,7 +144,7 @@ def make_uitvraag(
         uitvraag_id=uitvraag.id,
     )
     session.commit()
-    return Made(uitvraag, token, contracts)
+    return Made(uitvraag, token, contracts, id=uitvraag.id)  # type: ignore[arg-type]
 
 
 def open_link(client: Any, token: str) -> Any:
@@ -190,3 +188,20 @@ def docx_bytes() -> bytes:
 
 def expiry_in(days: int, now: datetime | None = None) -> str:
     return ((now or utcnow()) + timedelta(days=days)).date().isoformat()
+
+
+def rows(session: Session, statement: Any) -> list[Any]:
+    """Run a query and end the transaction at once: on SQLite every transaction holds the write lock, and the app
+    under test must not wait for the test's."""
+    session.expire_all()
+    result = list(session.exec(statement).all())
+    session.commit()
+    return result
+
+
+def fetch(session: Session, model: Any, ident: int) -> Any:
+    """A fresh copy of one row, with the transaction ended (see `rows`)."""
+    session.expire_all()
+    row = session.get(model, ident)
+    session.commit()
+    return row
