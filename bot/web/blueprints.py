@@ -11,6 +11,7 @@ BLUEPRINTS = [
     ("bot.web.home", "bp"),
     ("bot.supplier.views", "bp"),
     ("bot.supplier.api", "bp"),
+    ("bot.staff.web", "bp"),
 ]
 
 
