@@ -343,6 +343,9 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body_text: str
     body_html: str | None = None
+    # The MIME body (Content-Type headers and encoded text + HTML parts) built once when queued, so delivery only
+    # adds the envelope headers; None for rows queued without it (then it is built at delivery).
+    mime_body: str | None = None
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     uitvraag_id: int | None = Field(default=None, foreign_key="uitvraag.id", index=True)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)

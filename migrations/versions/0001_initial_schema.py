@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 19:32:56.401409
+Create Date: 2026-11-29 19:45:59.978171
 """
 
 from collections.abc import Sequence
@@ -313,6 +313,7 @@ def upgrade() -> None:
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("body_text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("body_html", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("mime_body", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("organisation_id", sa.Integer(), nullable=True),
         sa.Column("uitvraag_id", sa.Integer(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
