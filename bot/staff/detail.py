@@ -52,6 +52,7 @@ class AnswerView:
     findings: list[Finding] = field(default_factory=list)
     evidence: list[EvidenceFile] = field(default_factory=list)
     asked: bool = True  # false for questions a follow-up did not ask again
+    is_evidence: bool = False  # the answer is the uploaded files themselves
 
     @property
     def open(self) -> bool:
@@ -196,6 +197,7 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
                 findings=q_findings,
                 evidence=q_evidence,
                 asked=(not asked) or qid in asked,
+                is_evidence=bool(question and question.type == "evidence"),
             )
         )
     submission = session.exec(select(Submission).where(Submission.uitvraag_id == uitvraag.id)).first()

@@ -9,7 +9,7 @@ def test_overview_counts_and_lists_the_cycle(client, world, now):
     sign_in(client, world.ciso, now)
     page = client.get("/staff/").get_data(as_text=True)
     assert "Overzicht 2026-Q4" in page
-    assert "Wolk Hosting BV" in page and "Zaak Systemen testdorp.nl" in page
+    assert "Wolk Hosting BV" in page and "Zaakwijs BV" in page
     # one submitted, one opened that is overdue and escalated
     assert '<li class="card-submitted"><a' in page
     counts = page.split('id="counts"')[1].split("</ul>")[0]
@@ -23,7 +23,7 @@ def test_uitvraag_page_shows_answers_findings_measures_and_receipt(client, world
     sign_in(client, world.ciso, now)
     page = client.get(f"/staff/uitvragen/{world.uitvraag.id}").get_data(as_text=True)
     assert "Is meerfactorauthenticatie verplicht voor beheer op afstand?" in page
-    assert "answer-weak" in page
+    assert "staff-answer-weak" in page
     assert "Geen MFA op beheertoegang op afstand." in page
     assert "8.05.01" in page and "5.20.05" in page
     assert "48 uur" in page

@@ -189,7 +189,10 @@ def build_world(
     name: str = "Gemeente Testdorp",
     domain: str = "testdorp.nl",
     supplier_name: str = "Wolk Hosting BV",
+    supplier_b_name: str = "Zaakwijs BV",
+    payload: str = XSS,
 ) -> OrgWorld:
+    """`payload` is what a hostile supplier typed into free-text answers; browser tests use plain text."""
     organisation = make_organisation(session, name)
     ciso = make_staff(session, organisation=organisation, email=f"ciso@{domain}", role="ciso", name="Chris Ciso")
     manager = make_staff(
@@ -199,7 +202,7 @@ def build_world(
         session, organisation=organisation, email=f"piet@{domain}", role="contract-manager", name="Piet Beheer"
     )
     supplier = make_supplier(session, supplier_name)
-    supplier_b = make_supplier(session, f"Zaak Systemen {domain}")
+    supplier_b = make_supplier(session, supplier_b_name)
     contract = make_contract(
         session,
         organisation=organisation,
@@ -273,7 +276,7 @@ def build_world(
     answers = {
         "mfa-remote-admin": "no",
         "incident-notice-hours": 48,
-        "security-contact": f"Sam {XSS} Leverancier",
+        "security-contact": f"Sam de Vries{payload}, security@wolk.test",
     }
     for question_id, value in answers.items():
         session.add(Answer(uitvraag_id=uitvraag.id, question_id=question_id, value=value, updated_at=now))  # type: ignore[arg-type]
@@ -284,7 +287,7 @@ def build_world(
     evidence = EvidenceFile(
         uitvraag_id=uitvraag.id,  # type: ignore[arg-type]
         question_id="certificate",
-        original_name=f"iso27001 {XSS}.pdf",
+        original_name=f"iso27001-certificaat{payload}.pdf",
         stored_name=stored,
         content_type="application/pdf",
         size=len(content),
@@ -318,8 +321,8 @@ def build_world(
         Submission(
             uitvraag_id=uitvraag.id,  # type: ignore[arg-type]
             submitted_at=now - timedelta(days=2),
-            respondent_name=f"Sam {XSS}",
-            respondent_role=f"CISO {XSS}",
+            respondent_name=f"Sam de Vries{payload}",
+            respondent_role=f"CISO {payload}",
             respondent_email="sam@wolk.test",
             canonical="{}",
             digest=hashlib.sha256(f"{domain}-submission".encode()).hexdigest(),
@@ -356,7 +359,9 @@ def build_world(
         recipient="security@zaak.test",
     )
     overdue.opened_at = now - timedelta(days=15)
-    session.add(Answer(uitvraag_id=overdue.id, question_id="security-contact", value=XSS, updated_at=now))  # type: ignore[arg-type]
+    session.add(
+        Answer(uitvraag_id=overdue.id, question_id="security-contact", value=payload or "Team security", updated_at=now)
+    )  # type: ignore[arg-type]
     failed_mail = OutboxMessage(
         idempotency_key=f"reminder-3:{overdue.id}",
         message_id=f"<rem-{overdue.id}@test>",
@@ -368,7 +373,7 @@ def build_world(
         uitvraag_id=overdue.id,
         status="failed",
         attempts=1,
-        last_error=f"550 5.1.1 mailbox unavailable {XSS}",
+        last_error=f"550 5.1.1 mailbox unavailable {payload}",
         next_attempt_at=now - timedelta(days=4),
         created_at=now - timedelta(days=4),
     )
