@@ -146,7 +146,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
         accept=evidence_files.ACCEPT,
         error_link=error_link,
         field_error=lambda errors, name: error_for(errors, name, lang()),
-        open_questions=[q for q in state.visible_questions() if not state.is_answered(q)],
+        open_questions=[q for q in state.visible_questions() if q.required and not state.is_answered(q)],
         **context,
     )
     return current_app.response_class(body, status=status)
