@@ -35,3 +35,72 @@ def world_digest(world):
     import hashlib
 
     return hashlib.sha256(b"testdorp.nl-submission").hexdigest()
+
+
+def test_overview_filters_and_sorts(client, world, now):
+    sign_in(client, world.ciso, now)
+
+    def suppliers(query):
+        page = client.get(f"/staff/?{query}").get_data(as_text=True)
+        body = page.split('id="uitvragen"')[1].split("</tbody>")[0]
+        return [name for name in ("Wolk Hosting BV", "Zaakwijs BV") if name in body], body
+
+    assert suppliers("status=overdue")[0] == ["Zaakwijs BV"]
+    assert suppliers("status=escalated")[0] == ["Zaakwijs BV"]
+    assert suppliers("status=submitted")[0] == ["Wolk Hosting BV"]
+    assert suppliers("severity=critical")[0] == ["Wolk Hosting BV"]
+    assert suppliers("severity=low")[0] == []
+    assert suppliers("owner=PIET@testdorp.nl")[0] == ["Zaakwijs BV"]
+    assert suppliers(f"supplier={world.supplier.id}")[0] == ["Wolk Hosting BV"]
+    _, body = suppliers("sort=-supplier")
+    assert body.index("Zaakwijs BV") < body.index("Wolk Hosting BV")
+    _, body = suppliers("sort=-findings")
+    assert body.index("Wolk Hosting BV") < body.index("Zaakwijs BV")
+    _, body = suppliers("sort=nonsense&status=nonsense")  # unknown values fall back, never an error
+    assert "Wolk Hosting BV" in body and "Zaakwijs BV" in body
+    earlier = client.get("/staff/?cycle=2026-Q3").get_data(as_text=True)
+    assert "Overzicht 2026-Q3" in earlier and "<strong>2</strong> Beoordeeld" in earlier
+
+
+def test_evidence_is_downloaded_as_an_attachment(client, world, now):
+    sign_in(client, world.ciso, now)
+    response = client.get(f"/staff/evidence/{world.evidence.id}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.mimetype == "application/octet-stream"
+    assert response.get_data() == b"%PDF-1.4 certificate\n"
+
+
+def test_audit_log_is_filterable_and_failed_mails_are_listed(client, world, now):
+    sign_in(client, world.ciso, now)
+    client.post(f"/staff/uitvragen/{world.uitvraag.id}/review")
+    client.post(f"/staff/uitvragen/{world.overdue.id}/revoke")  # no live link: refused, not logged
+    log = client.get("/staff/audit?action=uitvraag.reviewed").get_data(as_text=True)
+    assert "staff:ciso@testdorp.nl" in log and "uitvraag.reviewed" in log
+    assert "Geen regels" in client.get("/staff/audit?action=uitvraag.link-revoked").get_data(as_text=True)
+    assert "uitvraag.reviewed" in client.get(f"/staff/audit?uitvraag={world.uitvraag.id}").get_data(as_text=True)
+    assert "Geen regels" in client.get("/staff/audit?from=2099-01-01").get_data(as_text=True)
+    failed = client.get("/staff/mail/failed").get_data(as_text=True)
+    assert "security@zaak.test" in failed and "550 5.1.1 mailbox unavailable" in failed
+
+
+def test_a_refused_action_says_why(client, world, now):
+    sign_in(client, world.ciso, now)
+    response = client.post(
+        f"/staff/findings/{world.finding.id}/accept", data={"reason": "", "until": "2020-01-01"}, follow_redirects=True
+    )
+    assert "Vul een reden in." in response.get_data(as_text=True)
+    response = client.post(
+        f"/staff/uitvragen/{world.overdue.id}/extend", data={"deadline": "31-12-2026"}, follow_redirects=True
+    )
+    assert "is geen datum; gebruik jjjj-mm-dd" in response.get_data(as_text=True)
+
+
+def test_pages_speak_english_for_english_staff(client, session, world, now):
+    world.ciso.language = "en"
+    session.add(world.ciso)
+    session.commit()
+    sign_in(client, world.ciso, now)
+    page = client.get(f"/staff/uitvragen/{world.uitvraag.id}").get_data(as_text=True)
+    assert "No MFA on remote administrative access." in page and "Request improvement" in page
+    assert "Is multi-factor authentication required for remote administration?" in page
