@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.mail.failures import queue_failure_notices
-from bot.mail.message import InvalidAddress, build_message, envelope_sender
+from bot.mail.message import Composer, InvalidAddress, check_address
 from bot.mail.transports import DeliveryError, Transport, transport_for
 from bot.models import OutboxMessage, OutboxStatus
 from bot.timeutil import as_utc
@@ -55,6 +55,16 @@ def retry_delay(attempts: int, *, first_seconds: int, max_seconds: int) -> timed
     return timedelta(seconds=max(1, min(seconds, max_seconds)))
 
 
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_MARK_SENT = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("row_id"), _TABLE.c.status == OutboxStatus.PENDING)
+    .values(
+        status=OutboxStatus.SENT, sent_at=sa.bindparam("sent_at"), attempts=sa.bindparam("attempts"), last_error=None
+    )
+)
+
+
 def _due(now: datetime) -> Any:
     return (
         select(OutboxMessage)
@@ -70,8 +80,7 @@ class _Sender:
         self.engine = engine
         self.config = config
         self.now = as_utc(now)
-        self.mail_from = str(config["MAIL_FROM"])
-        self.sender = envelope_sender(self.mail_from)
+        self.composer = Composer(str(config["MAIL_FROM"]))
         self.transport: Transport = transport_for(str(config["MAIL_URL"]))
         self.open = False
         self.report = DeliveryReport()
@@ -87,7 +96,7 @@ class _Sender:
     def deliver(self, row: OutboxMessage) -> DeliveryError | None:
         """Send one row over the batch's connection; None when the server accepted it."""
         try:
-            message = build_message(row, mail_from=self.mail_from)
+            data = self.composer.compose(row)
         except InvalidAddress as error:
             return DeliveryError(str(error), permanent=True)
         except (ValueError, UnicodeError) as error:
@@ -96,24 +105,28 @@ class _Sender:
             if not self.open:
                 self.transport.open()
                 self.open = True
-            self.transport.send(message, sender=self.sender, recipient=message["To"])
+            self.transport.send(
+                data, sender=self.composer.sender, recipient=check_address(row.to_addr), message_id=row.message_id
+            )
         except DeliveryError as error:
             if error.connection:
                 self.close()
             return error
         return None
 
+    def mark_sent(self, connection: Any, row: OutboxMessage) -> None:
+        """Record that the server accepted `row` (on a Session or a Connection); the caller commits."""
+        connection.execute(_MARK_SENT, {"row_id": row.id, "sent_at": self.now, "attempts": row.attempts + 1})
+        self.report.sent += 1
+
     def record(self, session: Session, row: OutboxMessage, error: DeliveryError | None) -> None:
         """Write the outcome of one attempt; the caller commits."""
+        if error is None:
+            self.mark_sent(session, row)
+            return
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         pending = sa.update(table).where(table.c.id == row.id, table.c.status == OutboxStatus.PENDING)
         attempts = row.attempts + 1
-        if error is None:
-            session.execute(
-                pending.values(status=OutboxStatus.SENT, sent_at=self.now, attempts=attempts, last_error=None)
-            )
-            self.report.sent += 1
-            return
         created = as_utc(row.created_at) if row.created_at else self.now
         given_up = not error.permanent and self.now - created >= self.give_up
         if error.permanent or given_up:
@@ -157,16 +170,30 @@ class _Sender:
 
     def batch_unlocked(self, batch_size: int) -> int:
         """SQLite: read a batch, then send each row and mark it in its own short transaction."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            rows = list(session.exec(_due(self.now).limit(batch_size)).all())
-            session.commit()
-        for row in rows:
-            error = self.deliver(row)
-            with Session(self.engine, expire_on_commit=False) as session:
-                self.record(session, row, error)
-                session.commit()
-            if self.after(error):
-                break
+        # Plain rows (not ORM objects): loading a batch stays cheap. They have the same attributes.
+        with self.engine.connect() as connection:
+            due = (
+                sa.select(_TABLE)
+                .where(_TABLE.c.status == OutboxStatus.PENDING, _TABLE.c.next_attempt_at <= self.now)
+                .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
+                .limit(batch_size)
+            )
+            rows: list[Any] = list(connection.execute(due).all())
+            connection.commit()
+        # One plain connection marks the accepted rows (the common case, kept cheap); failures, which may queue
+        # notices, get a session of their own. Each commit ends its transaction, so SQLite is not held locked.
+        with self.engine.connect() as connection:
+            for row in rows:
+                error = self.deliver(row)
+                if error is None:
+                    self.mark_sent(connection, row)
+                    connection.commit()
+                    continue
+                with Session(self.engine, expire_on_commit=False) as session:
+                    self.record(session, row, error)
+                    session.commit()
+                if self.after(error):
+                    break
         return len(rows)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.mail.message import build_body
 from bot.mail.render import render_mail
 from bot.models import OutboxMessage, OutboxStatus
 
@@ -38,9 +39,10 @@ def enqueue(
     if existing is not None:
         return existing
     rendered = render_mail(kind, language, context)
+    message_id = message_id_for(mail_from_domain)
     message = OutboxMessage(
         idempotency_key=key,
-        message_id=message_id_for(mail_from_domain),
+        message_id=message_id,
         kind=kind,
         language=language,
         to_addr=to,
@@ -48,6 +50,7 @@ def enqueue(
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
+        mime_body=build_body(text=rendered.text, html=rendered.html, message_id=message_id),
         organisation_id=organisation_id,
         uitvraag_id=uitvraag_id,
         status=OutboxStatus.PENDING,

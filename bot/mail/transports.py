@@ -19,12 +19,9 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
-
-from bot.mail.message import POLICY
 
 
 class DeliveryError(Exception):
@@ -44,7 +41,7 @@ class MailUrlError(ValueError):
 class Transport(Protocol):
     def open(self) -> None: ...
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None: ...
+    def send(self, data: bytes, *, sender: str, recipient: str, message_id: str) -> None: ...
 
     def close(self) -> None: ...
 
@@ -63,13 +60,13 @@ class FileTransport:
                 f"cannot create mail folder {self.folder}: {error}", permanent=False, connection=True
             ) from error
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+    def send(self, data: bytes, *, sender: str, recipient: str, message_id: str) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        suffix = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:12]
+        suffix = hashlib.sha256(message_id.encode()).hexdigest()[:12]
         target = self.folder / f"{stamp}-{suffix}.eml"
         partial = target.with_suffix(".eml.part")
         try:
-            partial.write_bytes(message.as_bytes(policy=POLICY))
+            partial.write_bytes(data)
             os.replace(partial, target)  # readers never see half a mail
         except OSError as error:
             raise DeliveryError(f"cannot write {target}: {error}", permanent=False, connection=True) from error
@@ -147,11 +144,10 @@ class SmtpTransport:
             ) from error
         self._connection = connection
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+    def send(self, data: bytes, *, sender: str, recipient: str, message_id: str) -> None:
         if self._connection is None:
             self.open()
         assert self._connection is not None
-        data = message.as_bytes(policy=POLICY)
         try:
             self._connection.sendmail(sender, [recipient], data)
         except smtplib.SMTPRecipientsRefused as error:
