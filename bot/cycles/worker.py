@@ -117,9 +117,13 @@ class LeaderLock:
         return True
 
     def release(self) -> None:
+        """Give up the lock (if held) and the connection, which must not go back to the pool holding it."""
         if self.connection is not None:
-            # Closing a broken connection may fail; the lock is gone with it anyway.
+            # A broken connection may fail here; its session, and the lock, are gone with it anyway.
             with contextlib.suppress(Exception):
+                self.connection.execute(text("SELECT pg_advisory_unlock_all()"))
+            with contextlib.suppress(Exception):
+                self.connection.invalidate()
                 self.connection.close()
             self.connection = None
 
