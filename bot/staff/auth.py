@@ -24,6 +24,7 @@ from bot.timeutil import as_utc, utcnow
 
 SESSION_USER = "staff_user_id"
 SESSION_SINCE = "staff_signed_in_at"
+SESSION_NEXT = "staff_next"
 # Generous for people, far too few for guessing: per address and per client address.
 SIGNIN_REQUESTS_PER_ADDRESS = 5
 SIGNIN_REQUESTS_PER_CLIENT = 20
@@ -34,9 +35,8 @@ T = TypeVar("T", bound=SQLModel)
 
 
 def now() -> datetime:
-    """The time staff pages work with (tests may pin it with the STAFF_NOW setting)."""
-    pinned = current_app.config.get("STAFF_NOW")
-    return as_utc(pinned) if pinned else utcnow()
+    """The time staff pages and actions work with."""
+    return utcnow()
 
 
 def current_staff() -> StaffUser | None:
@@ -74,7 +74,10 @@ def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_staff() is None:
-            return redirect(url_for("staff.signin", next=request.full_path if request.method == "GET" else None))
+            if request.method == "GET":
+                # After signing in (in this browser), come back here: escalation mails link to an uitvraag.
+                session[SESSION_NEXT] = request.full_path.rstrip("?")
+            return redirect(url_for("staff.signin"))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -186,11 +189,12 @@ def signin_link(token: str) -> Any:
         return render_template("staff/signin_link.html", state=result.state.value), 404
     db.commit()
     assert result.user is not None
+    target = _safe_next(session.get(SESSION_NEXT))
     session.clear()
     session.permanent = True
     session[SESSION_USER] = result.user.id
     session[SESSION_SINCE] = moment.isoformat()
-    return redirect(url_for("staff.overview"))
+    return redirect(target)
 
 
 @bp.post("/signout")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.db import get_session
@@ -117,8 +118,10 @@ def uitvraag(uitvraag_id: int) -> Any:
 def _act(uitvraag_row: Uitvraag, do: Any, success_nl: str, success_en: str, anchor: str = "") -> Any:
     """Run one action for the signed-in user: commit on success, flash the reason otherwise, then go back."""
     db = get_session()
+    back = url_for("staff.uitvraag", uitvraag_id=uitvraag_row.id, _anchor=anchor)
     try:
         result = do(db)
+        db.commit()
     except actions.NotAllowed:
         db.rollback()
         abort(403, tr("U mag alleen handelen voor uw eigen contracten.", "You may only act on your own contracts."))
@@ -126,11 +129,21 @@ def _act(uitvraag_row: Uitvraag, do: Any, success_nl: str, success_en: str, anch
         db.rollback()
         flash(error.text(lang()), "error")
         return redirect(url_for("staff.uitvraag", uitvraag_id=uitvraag_row.id, _anchor=anchor or error.field))
-    db.commit()
+    except IntegrityError:
+        # Two people asked for a follow-up at the same moment: the unique round let one of them win.
+        db.rollback()
+        flash(
+            tr(
+                "Iemand anders deed tegelijk hetzelfde; bekijk de uitvraag en probeer het zo nodig opnieuw.",
+                "Someone else did the same at the same moment; check the uitvraag and try again if needed.",
+            ),
+            "error",
+        )
+        return redirect(back)
     flash(tr(success_nl, success_en), "success")
     if isinstance(result, Uitvraag) and result.id != uitvraag_row.id:
         return redirect(url_for("staff.uitvraag", uitvraag_id=result.id))
-    return redirect(url_for("staff.uitvraag", uitvraag_id=uitvraag_row.id, _anchor=anchor))
+    return redirect(back)
 
 
 @bp.post("/findings/<int:finding_id>/accept")

@@ -153,3 +153,12 @@ def test_every_post_needs_the_csrf_token(app_config, session, world, now):
 def test_sign_in_page_speaks_english_on_request(client):
     page = client.get("/staff/signin?lang=en").get_data(as_text=True)
     assert "Send me a sign-in link" in page and 'lang="en"' in page
+
+
+def test_after_signing_in_the_owner_lands_where_the_escalation_mail_pointed(client, session, world):
+    target = f"/staff/uitvragen/{world.uitvraag.id}"
+    assert client.get(target).headers["Location"].endswith("/staff/signin")
+    client.post("/staff/signin", data={"email": "olga@testdorp.nl"})
+    (token,) = mailed_links(session, "olga@testdorp.nl")
+    response = client.post(f"/staff/signin/{token}")
+    assert response.headers["Location"].endswith(target)
