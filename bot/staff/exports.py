@@ -186,6 +186,8 @@ def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, 
     findings: dict[int, list[Finding]] = {}
     for finding in session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(ids)).order_by(Finding.question_id)):
         findings.setdefault(finding.uitvraag_id, []).append(finding)
+    for listed in findings.values():  # most severe first, as the CISO reads it
+        listed.sort(key=lambda f: SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 9)
     reviewer_ids = {u.reviewed_by_id for u in uitvragen if u.reviewed_by_id}
     reviewers = {
         u.id: u.name or u.email for u in session.exec(select(StaffUser).where(col(StaffUser.id).in_(reviewer_ids)))

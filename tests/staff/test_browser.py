@@ -147,6 +147,11 @@ def test_the_ciso_report_and_failed_mails_are_accessible(page, staff_site, world
     for path in ("/staff/report/2026-Q4", "/staff/mail/failed", f"/staff/uitvragen/{world.overdue.id}"):
         page.goto(f"{staff_site.url}{path}")
         assert_accessible(page)
+        if path.startswith("/staff/report"):
+            page.emulate_media(media="print")
+            assert not page.locator(".site-header").is_visible()  # the printed report is just the report
+            page.screenshot(path=str(SCREENSHOTS / "staff-report-print.png"), full_page=True)
+            page.emulate_media(media="screen")
     assert mailed_links  # imported helper kept in one place
 
 

@@ -322,7 +322,7 @@ def build_world(
             uitvraag_id=uitvraag.id,  # type: ignore[arg-type]
             submitted_at=now - timedelta(days=2),
             respondent_name=f"Sam de Vries{payload}",
-            respondent_role=f"CISO {payload}",
+            respondent_role=f"CISO{payload}",
             respondent_email="sam@wolk.test",
             canonical="{}",
             digest=hashlib.sha256(f"{domain}-submission".encode()).hexdigest(),
