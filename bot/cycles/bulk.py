@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.cycles.rendering import MailRenderer
 from bot.mail.outbox import message_id_for
 from bot.mail.render import render_mail
 from bot.models import AccessToken, AuditLog, OutboxMessage, OutboxStatus
@@ -115,9 +116,15 @@ def outbox_row(
     reply_to: str | None = None,
     organisation_id: int | None = None,
     uitvraag_id: int | None = None,
+    renderer: MailRenderer | None = None,
 ) -> dict[str, Any]:
-    """The OutboxMessage row `enqueue` would add for this mail, rendered from its templates."""
-    rendered = render_mail(kind, language, context)
+    """The OutboxMessage row `enqueue` would add for this mail, rendered from its templates.
+
+    Pass one `renderer` for many mails of a kind: it renders each shape of mail once (see rendering.py).
+    """
+    rendered = (
+        renderer.render(kind, language, context) if renderer is not None else render_mail(kind, language, context)
+    )
     return {
         "idempotency_key": key,
         "message_id": message_id_for(domain),

@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from bot.cycles import bulk, carry
 from bot.cycles.periods import cadence_months, ensure_cycle, period_for
+from bot.cycles.rendering import MailRenderer
 from bot.models import (
     AccessToken,
     Answer,
@@ -95,6 +96,7 @@ class _Setup:
     questionnaires: dict[str, _Questionnaire]
     selection: dict[tuple[str, bool, bool], list[str]]  # (tier, personal data, cloud) -> questionnaire ids
     domain: str
+    renderer: MailRenderer = field(default_factory=MailRenderer)
 
 
 @dataclass
@@ -384,6 +386,7 @@ def _write_batch(
                 reply_to=owner.owner_email,
                 organisation_id=organisation.id,
                 uitvraag_id=uitvraag_id,
+                renderer=setup.renderer,
             )
         )
         audits.append(

@@ -106,6 +106,7 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
                 reply_to=owner.owner_email,
                 organisation_id=fact.organisation_id,
                 uitvraag_id=uitvraag_id,
+                renderer=context.renderer,
             )
         )
         steps.append((fact, step, days_left))

@@ -278,6 +278,7 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
                 reply_to=owner.owner_email,
                 organisation_id=source.organisation_id,
                 uitvraag_id=uitvraag_id,
+                renderer=context.renderer,
             )
         ],
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from bot.cycles.bulk import chunks
 from bot.cycles.facts import FactsReader
+from bot.cycles.rendering import MailRenderer
 from bot.models import Contract, UitvraagContract, UitvraagStatus
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class SweepContext:
     report: SweepReport
     reader: FactsReader
     batch_size: int
+    renderer: MailRenderer = field(default_factory=MailRenderer)
 
     @property
     def today(self) -> Any:
