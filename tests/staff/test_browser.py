@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ from tests.staff.world import build_world
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot(page: Any, name: str, tmp_path: Path) -> None:
+    """Refresh docs/screenshots/<name> with UPDATE_SCREENSHOTS=1 (or when missing); otherwise write to tmp_path,
+    so that running the tests does not rewrite tracked images with today's dates."""
+    target = SCREENSHOTS / name
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1" and target.exists():
+        target = tmp_path / name
+    page.screenshot(path=str(target), full_page=True)
 
 
 @pytest.fixture
@@ -51,7 +61,9 @@ def assert_accessible(page: Any) -> None:
     assert not bad, [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
 
 
-def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_exports(page, staff_site, smtp_server, world):
+def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_exports(
+    page, staff_site, smtp_server, world, tmp_path
+):
     base = staff_site.url
     # Sign in with the link from the real mail.
     page.goto(f"{base}/staff/signin")
@@ -74,7 +86,7 @@ def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_export
     assert "1 Te laat" in " ".join(counts.inner_text().split())
     assert page.locator("svg.staff-score-chart").count() == 2
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / "staff-overview.png"), full_page=True)
+    screenshot(page, "staff-overview.png", tmp_path)
     page.get_by_label("Status").select_option("overdue")
     page.get_by_role("button", name="Filteren").click()
     assert page.locator("#uitvragen tbody tr").count() == 1
@@ -88,7 +100,7 @@ def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_export
     assert weak.count() == 2
     assert "8.05.01" in page.locator("#q-mfa-remote-admin").inner_text()
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / "staff-uitvraag.png"), full_page=True)
+    screenshot(page, "staff-uitvraag.png", tmp_path)
     finding = page.locator(f"#finding-{world.finding.id}")
     finding.get_by_text("Risico accepteren").first.click()
     finding.get_by_label("Reden").fill("Beheer alleen via VPN met MFA; leverancier voert MFA in Q1 in.")
@@ -134,14 +146,12 @@ def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_export
     page.get_by_role("heading", name="Aanmelden in de beheeromgeving").wait_for()
 
 
-def test_the_ciso_report_and_failed_mails_are_accessible(page, staff_site, world, session):
-    from tests.staff.test_signin import mailed_links
-
+def test_the_ciso_report_and_failed_mails_are_accessible(page, staff_site, world, session, tmp_path):
     page.goto(f"{staff_site.url}/staff/signin")
     page.get_by_label("E-mailadres").fill("ciso@testdorp.nl")
     page.get_by_role("button", name="Stuur mij een aanmeldlink").click()
     page.get_by_text("Als dit adres toegang heeft").wait_for()
-    (token,) = [t for t in _links(session, staff_site.url)]
+    (token,) = _links(session)
     page.goto(f"{staff_site.url}/staff/signin/{token}")
     page.get_by_role("button", name="Aanmelden").click()
     for path in ("/staff/report/2026-Q4", "/staff/mail/failed", f"/staff/uitvragen/{world.overdue.id}"):
@@ -150,12 +160,12 @@ def test_the_ciso_report_and_failed_mails_are_accessible(page, staff_site, world
         if path.startswith("/staff/report"):
             page.emulate_media(media="print")
             assert not page.locator(".site-header").is_visible()  # the printed report is just the report
-            page.screenshot(path=str(SCREENSHOTS / "staff-report-print.png"), full_page=True)
+            screenshot(page, "staff-report-print.png", tmp_path)
             page.emulate_media(media="screen")
-    assert mailed_links  # imported helper kept in one place
 
 
-def _links(session: Any, base: str) -> list[str]:
+def _links(session: Any) -> list[str]:
+    """The sign-in tokens in the outbox (this test reads the queued mail instead of delivering it)."""
     from sqlmodel import select
 
     from bot.models import OutboxMessage
