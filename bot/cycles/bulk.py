@@ -22,6 +22,7 @@ from bot.models import AccessToken, AuditLog, OutboxMessage, OutboxStatus
 from bot.tokens import new_token
 
 ACTOR = "system"
+UITVRAAG_KEY = ("organisation_id", "supplier_id", "questionnaire_id", "cycle_id", "round")  # unique together
 CHUNK = 500  # rows per IN (...) list, well within every database's limit on bound parameters
 
 
@@ -54,12 +55,18 @@ def mail_domain(config: Mapping[str, Any]) -> str:
     return domain or "localhost"
 
 
-def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert `rows` in one statement and return their new ids, in the order of `rows`."""
+def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[int]:
+    """Insert `rows` in one statement and return their new ids, in the order of `rows`.
+
+    `key` names columns that are unique together: the ids are matched to the rows by them, because asking the
+    database to keep the rows' order makes SQLite insert them one statement at a time.
+    """
     if not rows:
         return []
-    statement = sa.insert(table.__table__).returning(table.__table__.c.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars())
+    columns = table.__table__.c
+    statement = sa.insert(table.__table__).returning(columns.id, *(columns[name] for name in key))
+    found = {tuple(row[1:]): row[0] for row in session.execute(statement, rows)}
+    return [found[tuple(row[name] for name in key)] for row in rows]
 
 
 def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -147,7 +154,7 @@ def outbox_row(
 
 
 def insert_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    return insert_returning_ids(session, OutboxMessage, rows)
+    return insert_returning_ids(session, OutboxMessage, rows, ("idempotency_key",))
 
 
 def audit_row(

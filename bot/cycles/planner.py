@@ -36,6 +36,7 @@ from bot.models import (
     Contract,
     EvidenceFile,
     Organisation,
+    OutboxMessage,
     Supplier,
     Uitvraag,
     UitvraagContract,
@@ -317,7 +318,7 @@ def _write_batch(
                 "created_at": now,
             }
         )
-    ids = bulk.insert_returning_ids(session, Uitvraag, rows)
+    ids = bulk.insert_returning_ids(session, Uitvraag, rows, bulk.UITVRAAG_KEY)
 
     links = [
         {
@@ -406,7 +407,7 @@ def _write_batch(
                 },
             )
         )
-    bulk.insert_outbox(session, mails)
+    bulk.insert_rows(session, OutboxMessage, mails)
     bulk.insert_audit(session, audits)
     report.uitvragen_created += len(ids)
     report.contracts_invited += len(links)

@@ -111,31 +111,19 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
         )
         steps.append((fact, step, days_left))
     outbox_ids = bulk.insert_outbox(session, mails)
-    escalations = []
-    audits = []
-    for (fact, step, days_left), outbox_id in zip(steps, outbox_ids, strict=True):
-        escalations.append(
-            {
-                "uitvraag_id": fact.id,
-                "step": step,
-                "level": "supplier",
-                "recipient_email": fact.recipient_email,
-                "detail": {"reason": "reminder", "days_left": days_left},
-                "deadline": fact.deadline,
-                "created_at": now,
-                "outbox_id": outbox_id,
-            }
-        )
-        audits.append(
-            bulk.audit_row(
-                now=now,
-                action="uitvraag.reminded",
-                organisation_id=fact.organisation_id,
-                subject_type="uitvraag",
-                subject_id=fact.id,
-                detail={"step": step, "to": fact.recipient_email, "days_left": days_left},
-            )
-        )
+    # The Escalation row is the reminder's record (step, recipient, time, mail): no audit row besides it.
+    escalations = [
+        {
+            "uitvraag_id": fact.id,
+            "step": step,
+            "level": "supplier",
+            "recipient_email": fact.recipient_email,
+            "detail": {"reason": "reminder", "days_left": days_left},
+            "deadline": fact.deadline,
+            "created_at": now,
+            "outbox_id": outbox_id,
+        }
+        for (fact, step, days_left), outbox_id in zip(steps, outbox_ids, strict=True)
+    ]
     bulk.insert_rows(session, Escalation, escalations)
-    bulk.insert_audit(session, audits)
     context.report.reminders += len(escalations)

@@ -12,7 +12,6 @@ rendering for the rest of the run.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,36 +25,28 @@ CHECKED_RENDERS = 3  # real renders compared per shape before the shape is trust
 
 
 class _NotPlain(Exception):
-    """A value that cannot stand in a skeleton (it contains a marker character)."""
+    """A value that cannot stand in a skeleton (it contains a marker character, or is a special kind of str)."""
 
 
 @dataclass
 class _Skeleton:
-    subject: list[str | int]
-    text: list[str | int]
-    html: list[str | int] | None
+    subject: str  # format strings: the literal text with "{n}" where value n goes
+    text: str
+    html: str | None
     checked: int = 0
     trusted: bool = True
 
 
-def _parts(rendered: str) -> list[str | int]:
-    """'a<m0>b<m1>' -> ['a', 0, 'b', 1]: literal text and slot numbers."""
-    pieces: list[str | int] = []
+def _format_string(rendered: str) -> str:
+    """'a<m0>b{c}<m1>' -> 'a{0}b{{c}}{1}': a str.format template of the rendered text."""
+    pieces = []
     position = 0
     for match in _MARKER.finditer(rendered):
-        pieces.append(rendered[position : match.start()])
-        pieces.append(int(match.group(1)))
+        pieces.append(rendered[position : match.start()].replace("{", "{{").replace("}", "}}"))
+        pieces.append("{" + match.group(1) + "}")
         position = match.end()
-    pieces.append(rendered[position:])
-    return pieces
-
-
-def _fill(parts: list[str | int], values: list[str], convert: Callable[[str], str] = str) -> str:
-    return "".join(part if isinstance(part, str) else convert(values[part]) for part in parts)
-
-
-def _html(value: str) -> str:
-    return str(escape(value))
+    pieces.append(rendered[position:].replace("{", "{{").replace("}", "}}"))
+    return "".join(pieces)
 
 
 class MailRenderer:
@@ -67,20 +58,21 @@ class MailRenderer:
 
     def render(self, kind: str, language: str, context: dict[str, Any]) -> RenderedMail:
         values: list[str] = []
+        shape: list[Any] = [kind, language]
         try:
-            marked, shape = _mark(context, values)
+            marked = _mark(context, values, shape)
         except _NotPlain:
             return self._real(kind, language, context)
-        key = (kind, language, shape)
+        key = tuple(shape)
         skeleton = self._skeletons.get(key)
         if skeleton is None:
             skeleton = self._skeletons[key] = self._skeleton(kind, language, marked)
         if not skeleton.trusted:
             return self._real(kind, language, context)
         mail = RenderedMail(
-            subject=" ".join(_fill(skeleton.subject, values).split()),
-            text=_fill(skeleton.text, values),
-            html=None if skeleton.html is None else _fill(skeleton.html, values, _html),
+            subject=" ".join(skeleton.subject.format(*values).split()),
+            text=skeleton.text.format(*values),
+            html=None if skeleton.html is None else skeleton.html.format(*[escape(v) for v in values]),
         )
         if skeleton.checked < CHECKED_RENDERS:
             skeleton.checked += 1
@@ -98,27 +90,36 @@ class MailRenderer:
         self.real_renders += 1
         rendered = render_mail(kind, language, marked)
         return _Skeleton(
-            subject=_parts(rendered.subject),
-            text=_parts(rendered.text),
-            html=None if rendered.html is None else _parts(rendered.html),
+            subject=_format_string(rendered.subject),
+            text=_format_string(rendered.text),
+            html=None if rendered.html is None else _format_string(rendered.html),
         )
 
 
-def _mark(value: Any, values: list[str]) -> tuple[Any, Any]:
-    """(the value with a marker for every string, its shape: what a template may branch on)."""
-    if isinstance(value, str):
+def _mark(value: Any, values: list[str], shape: list[Any]) -> Any:
+    """The value with a marker for every string; `shape` collects what a template may branch on."""
+    kind = type(value)
+    if kind is str:
         if _OPEN in value or _CLOSE in value:
             raise _NotPlain
         values.append(value)
-        return f"{_OPEN}{len(values) - 1}{_CLOSE}", bool(value)
-    if isinstance(value, dict):
-        marked: dict[str, Any] = {}
-        shape = []
-        for name in sorted(value):
-            marked[name], part = _mark(value[name], values)
-            shape.append((name, part))
-        return marked, tuple(shape)
-    if isinstance(value, list | tuple):
-        items = [_mark(item, values) for item in value]
-        return [item for item, _ in items], tuple(part for _, part in items)
-    return value, value  # numbers, dates, None: part of the shape as they are
+        shape.append(bool(value))
+        number = len(values) - 1
+        return _MARKERS[number] if number < len(_MARKERS) else f"{_OPEN}{number}{_CLOSE}"
+    if kind is dict:
+        shape.append(len(value))
+        marked = {}
+        for name, item in value.items():
+            shape.append(name)
+            marked[name] = _mark(item, values, shape)
+        return marked
+    if kind is list or kind is tuple:
+        shape.append(("list", len(value)))
+        return [_mark(item, values, shape) for item in value]
+    if isinstance(value, str | dict | list | tuple):
+        raise _NotPlain  # a subclass (Markup, an enum) may render differently: render the real thing
+    shape.append(value)  # numbers, dates, None: part of the shape as they are
+    return value
+
+
+_MARKERS = [f"{_OPEN}{number}{_CLOSE}" for number in range(256)]

@@ -233,6 +233,7 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
                 "created_at": now,
             }
         ],
+        bulk.UITVRAAG_KEY,
     )
     bulk.insert_rows(
         session,

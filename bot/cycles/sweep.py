@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.cycles.bulk import chunks
 from bot.cycles.facts import FactsReader
 from bot.cycles.rendering import MailRenderer
 from bot.models import Contract, UitvraagContract, UitvraagStatus
@@ -103,16 +102,15 @@ def in_batches(
     """Write what `candidates` finds due, one transaction per batch.
 
     `candidates(ids)` reads what is still due (among `ids`, or all when None). When another sweep wrote some of
-    the same steps first, the unique keys roll the batch back, and it is read and written again.
+    the same steps first, the unique keys roll the batch back, and what is still due in it is read again.
     """
     session = context.session
     due = candidates(None)
     session.commit()
-    ids = [row.id for row in due]
-    for part in chunks(ids, context.batch_size):
+    for start in range(0, len(due), context.batch_size):
+        rows = due[start : start + context.batch_size]
         for _attempt in range(MAX_ATTEMPTS):
             try:
-                rows = candidates(part)
                 if rows:
                     write(rows)
                 session.commit()
@@ -121,6 +119,7 @@ def in_batches(
                 session.rollback()
                 context.report.retries += 1
                 log.info("sweep: another sweep took some of the same steps first; reading again")
+                rows = candidates(sorted({row.id for row in rows}))
         else:
             raise RuntimeError("the sweep kept colliding with another sweep; try again")
 
