@@ -44,9 +44,7 @@ class UitvraagFacts:
     recipient_email: str
     language: str
     deadline: Any
-    created_at: Any
     score: int | None
-    question_ids: list[str] | None
     contracts: list[Any] = field(default_factory=list)  # rows: id, reference, name, owner_name, owner_email, active
 
     def active_contracts(self, today: date) -> list[Any]:
@@ -89,7 +87,7 @@ class FactsReader:
                     u.id, u.organisation_id, o.name.label("organisation_name"), u.supplier_id,
                     s.name.label("supplier_name"), u.questionnaire_id, u.snapshot_id, u.cycle_id,
                     r.name.label("cycle"), u.round, u.kind, u.status, u.recipient_email, u.language, u.deadline,
-                    u.created_at, u.score, u.question_ids,
+                    u.score,
                 )
                 .join(Organisation.__table__, o.id == u.organisation_id)
                 .join(Supplier.__table__, s.id == u.supplier_id)
@@ -97,7 +95,7 @@ class FactsReader:
                 .where(u.id.in_(part))
             )  # fmt: skip
             for row in self.session.execute(statement):
-                result[row.id] = UitvraagFacts(**row._mapping)
+                result[row.id] = UitvraagFacts(*row, [])
             contracts = self.session.execute(
                 sa.select(
                     uc.uitvraag_id, c.id, c.reference, c.name, c.owner_name, c.owner_email, c.active,

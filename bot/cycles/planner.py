@@ -65,6 +65,9 @@ class PlanReport:
     skipped: list[str] = field(default_factory=list)  # contracts that could not be planned, and why
     retries: int = 0  # batches rolled back because another planner got there first
 
+    def did_something(self) -> bool:
+        return bool(self.uitvragen_created or self.contracts_added or self.skipped)
+
     def summary(self) -> str:
         return (
             f"cycles {', '.join(self.cycles) or '-'}: {self.uitvragen_created} uitvragen created for "

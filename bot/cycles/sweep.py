@@ -56,6 +56,12 @@ class SweepReport:
     without_ciso: int = 0  # overdue uitvragen of organisations with no CISO or administrator to tell
     retries: int = 0
 
+    def did_something(self) -> bool:
+        return any(
+            (self.reminders, self.owner_overdue, self.ciso_overdue, self.findings, self.evidence_requests,
+             self.evidence_lapsed, self.digests)
+        )  # fmt: skip
+
     def summary(self) -> str:
         return (
             f"{self.reminders} reminders, {self.evidence_requests} evidence requests; escalations: "

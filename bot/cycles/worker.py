@@ -68,7 +68,9 @@ def tick(*, engine: Engine, config: Mapping[str, Any], now: datetime) -> TickRep
             report.errors.append(f"delivery: {error}")
     for part in (report.plan, report.sweep):
         if part is not None:
-            log.info("tick %s: %s", now.isoformat(timespec="seconds"), part.summary())
+            # A tick every minute that finds nothing to do is not worth a line in the log.
+            level = logging.INFO if part.did_something() else logging.DEBUG
+            log.log(level, "tick %s: %s", now.isoformat(timespec="seconds"), part.summary())
     return report
 
 
