@@ -1,6 +1,6 @@
 """Benchmark: the supplier's form under concurrent load, against the same server rendering the same page bare.
 
-    .venv/bin/python -m bench.form_load [--seconds 5] [--concurrency 8] [--submissions 300] [--database-url URL]
+    .venv/bin/python -m bench.form_load [--seconds 6] [--concurrency 8] [--submissions 300] [--postgres URL]
 
 One gunicorn server (2 gthread workers x 4 threads, as in production) on 127.0.0.1 serves the real app on a fresh
 database holding the full BIO2 questionnaire (`bio2-leverancier`). Measured in the same run, against that server:
@@ -10,7 +10,8 @@ database holding the full BIO2 questionnaire (`bio2-leverancier`). Measured in t
   the token, answers and evidence read from the database, progress, conditions);
 - submission: POST of a complete submission through the API (token look-up, completeness, digest, judging,
   findings, audit and receipt mail in one transaction), each request a different uitvraag.
-Prints requests/s and p99 latency of each, with the ratio to the baseline. Goal: the form reaches at least half
+Baseline and form alternate in three rounds. Prints requests/s and p99 latency of each, with the ratio to the
+baseline. Goal: the form reaches at least half
 the baseline's throughput. Ends with one line `BENCH form_load: ...`. Traffic stays on 127.0.0.1.
 """
 
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 GOAL = 0.5
+ROUNDS = 3
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 
 
@@ -170,6 +172,36 @@ def prepare(database_url: str, folder: Path, count: int) -> dict[str, Any]:
 # --- the load generator ----------------------------------------------------------------------------------------
 
 
+def _admin(url: str) -> Any:
+    import sqlalchemy as sa
+
+    from bot.db import make_engine
+
+    admin_url = sa.make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    return make_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+
+def create_postgres_database(server_url: str) -> str:
+    import sqlalchemy as sa
+
+    name = f"bot_bench_{os.getpid()}"
+    admin = _admin(server_url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    import sqlalchemy as sa
+
+    admin = _admin(url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
+    admin.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -192,7 +224,7 @@ def wait_until_up(port: int, timeout: float = 30.0) -> None:
 
 def load(
     port: int, requests: list[tuple[str, str, dict[str, str], bytes | None]], *, seconds: float, concurrency: int
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Send `requests` (cycled, or each once if `seconds` is 0) from `concurrency` threads with keep-alive."""
     latencies: list[float] = []
     errors = [0]
@@ -236,9 +268,26 @@ def load(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan")
-    return {"count": len(latencies), "rps": len(latencies) / elapsed, "p99_ms": p99 * 1000, "errors": errors[0]}
+    return summary(latencies, elapsed, errors[0])
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+    return {
+        "count": len(ordered),
+        "rps": len(ordered) / elapsed,
+        "p99_ms": p99 * 1000,
+        "errors": errors,
+        "elapsed": elapsed,
+        "latencies": ordered,
+    }
+
+
+def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several rounds: all requests over all the rounds' time."""
+    latencies = [value for result in results for value in result["latencies"]]
+    return summary(latencies, sum(r["elapsed"] for r in results), sum(r["errors"] for r in results))
 
 
 def session_cookie(port: int, token: str) -> str:
@@ -255,15 +304,23 @@ def session_cookie(port: int, token: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=6.0, help="per page, split over 3 alternating rounds")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--submissions", type=int, default=300)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=None,
+        help="a PostgreSQL server URL (user with CREATEDB); a fresh database is created on it and dropped after. "
+        "Default: a fresh SQLite file",
+    )
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="bench-form-load-"))
-    database_url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
-    print(f"preparing {args.submissions + 1} uitvragen of the full questionnaire in {database_url} ...", flush=True)
+    database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    if args.postgres:
+        database_url = create_postgres_database(args.postgres)
+    print(f"preparing {args.submissions + 1} uitvragen of the full questionnaire ...", flush=True)
     prepared = prepare(database_url, folder, args.submissions)
     port = free_port()
     env = dict(
@@ -320,13 +377,23 @@ def main(argv: list[str] | None = None) -> int:
         warm = dict(seconds=1.0, concurrency=args.concurrency)
         load(port, baseline_req, **warm)
         load(port, form_req, **warm)
-        baseline = load(port, baseline_req, seconds=args.seconds, concurrency=args.concurrency)
-        form = load(port, form_req, seconds=args.seconds, concurrency=args.concurrency)
+        # Alternate baseline and form in rounds, so that load from elsewhere on the machine hits both alike.
+        rounds = [
+            (
+                load(port, baseline_req, seconds=args.seconds / ROUNDS, concurrency=args.concurrency),
+                load(port, form_req, seconds=args.seconds / ROUNDS, concurrency=args.concurrency),
+            )
+            for _ in range(ROUNDS)
+        ]
+        baseline = combine([b for b, _ in rounds])
+        form = combine([f for _, f in rounds])
         submit = load(port, submit_req, seconds=0, concurrency=args.concurrency)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         shutil.rmtree(folder, ignore_errors=True)
+        if args.postgres:
+            drop_postgres_database(database_url)
 
     print(
         f"server: gunicorn 2 workers x 4 threads on 127.0.0.1; {args.concurrency} concurrent clients; "

@@ -94,11 +94,12 @@ def save_answers(
                 checked[question_id] = None
     if errors and atomic:
         return errors
+    stored = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag.id))}
     for question_id, value in checked.items():
-        row = state.own_answers.get(question_id)
+        row = stored.get(question_id)
         if row is None:
             row = Answer(uitvraag_id=uitvraag.id, question_id=question_id, value=value, updated_at=now)
-            state.own_answers[question_id] = row
+            state.own_ids.add(question_id)
         elif row.value != value or row.carried_over:
             row.value = value
             row.updated_at = now

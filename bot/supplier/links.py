@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import audit, ratelimit
@@ -97,19 +99,33 @@ def _mark_opened(session: Session, found: TokenLookup, *, now: datetime) -> None
 
 def check_session_token(session: Session, *, uitvraag_id: int, token_hash: str, now: datetime) -> TokenState:
     """The state, right now, of the token a browser session was opened with, for this uitvraag only."""
-    row = session.exec(select(AccessToken).where(AccessToken.token_hash == token_hash)).first()
+    row = session.execute(_SESSION_TOKEN, {"hash": token_hash}).first()
     if row is None or row.uitvraag_id != uitvraag_id:
         return TokenState.UNKNOWN
     return _state_of(row, now)
 
 
-def _state_of(row: AccessToken, now: datetime) -> TokenState:
-    if row.revoked_at is not None:
+# Checked on every page view: built once, so SQLAlchemy reuses the compiled statement.
+_TOKENS = AccessToken.__table__  # type: ignore[attr-defined]
+_SESSION_TOKEN = sa.select(
+    _TOKENS.c.uitvraag_id, _TOKENS.c.revoked_at, _TOKENS.c.superseded_at, _TOKENS.c.expires_at
+).where(_TOKENS.c.token_hash == sa.bindparam("hash"))
+
+
+def _state_of(row: Any, now: datetime) -> TokenState:
+    return token_state(row.revoked_at, row.superseded_at, row.expires_at, now)
+
+
+def token_state(
+    revoked_at: datetime | None, superseded_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> TokenState:
+    """What a known token is worth at `now` (the same order of checks as `bot.access.lookup_token`)."""
+    if revoked_at is not None:
         return TokenState.REVOKED
-    if row.superseded_at is not None:
+    if superseded_at is not None:
         return TokenState.SUPERSEDED
-    assert row.expires_at is not None
-    return TokenState.EXPIRED if now >= row.expires_at else TokenState.VALID
+    assert expires_at is not None
+    return TokenState.EXPIRED if now >= expires_at else TokenState.VALID
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,18 @@ are asked (all of them, or a follow-up's chosen ones), which are shown, and what
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
+from types import SimpleNamespace
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from bot.models import (
+    AccessToken,
     Answer,
     Contract,
     EvidenceFile,
@@ -25,6 +29,7 @@ from bot.models import (
     Uitvraag,
     UitvraagContract,
     UitvraagKind,
+    UitvraagStatus,
 )
 from bot.questionnaires.model import EvidenceRef, Question, Questionnaire, Section
 
@@ -38,12 +43,11 @@ _QUESTIONNAIRES_MAX = 32
 
 def questionnaire_for(session: Session, snapshot_id: int) -> Questionnaire:
     """The questionnaire exactly as stored in snapshot `snapshot_id` (parsed once per process)."""
-    head = session.exec(
-        select(
-            QuestionnaireSnapshot.questionnaire_id, QuestionnaireSnapshot.version, QuestionnaireSnapshot.content_hash
-        ).where(QuestionnaireSnapshot.id == snapshot_id)
-    ).one()
-    key = (head[0], head[1], head[2])
+    head = session.execute(_SNAPSHOT_HEAD, {"id": snapshot_id}).one()
+    return _questionnaire(session, snapshot_id, (head[0], head[1], head[2]))
+
+
+def _questionnaire(session: Session, snapshot_id: int, key: tuple[str, str, str]) -> Questionnaire:
     with _QUESTIONNAIRES_LOCK:
         if key in _QUESTIONNAIRES:
             _QUESTIONNAIRES.move_to_end(key)
@@ -58,7 +62,76 @@ def questionnaire_for(session: Session, snapshot_id: int) -> Questionnaire:
     return questionnaire
 
 
-def contract_facts(contracts: list[Contract]) -> dict[str, Any]:
+# The form reads an uitvraag on every page view: these statements are built once (SQLAlchemy then reuses their
+# compiled form) and return plain rows, which the templates read like objects. Changes go through ORM rows loaded
+# by the code that makes them (drafts, submission).
+_U = Uitvraag.__table__  # type: ignore[attr-defined]
+_SNAP = QuestionnaireSnapshot.__table__  # type: ignore[attr-defined]
+_SNAPSHOT_HEAD = sa.select(_SNAP.c.questionnaire_id, _SNAP.c.version, _SNAP.c.content_hash).where(
+    _SNAP.c.id == sa.bindparam("id")
+)
+_SUP = Supplier.__table__  # type: ignore[attr-defined]
+_ORG = Organisation.__table__  # type: ignore[attr-defined]
+_UITVRAAG = (
+    sa.select(
+        _U,
+        _SNAP.c.questionnaire_id.label("snapshot_questionnaire"),
+        _SNAP.c.version.label("snapshot_version"),
+        _SNAP.c.content_hash.label("snapshot_hash"),
+        _SUP.c.name.label("supplier_name"),
+        _SUP.c.kvk.label("supplier_kvk"),
+        _ORG.c.name.label("organisation_name"),
+    )
+    .join(_SNAP, _SNAP.c.id == _U.c.snapshot_id)
+    .join(_SUP, _SUP.c.id == _U.c.supplier_id)
+    .join(_ORG, _ORG.c.id == _U.c.organisation_id)
+    .where(_U.c.id == sa.bindparam("id"))
+)
+_TOK = AccessToken.__table__  # type: ignore[attr-defined]
+# The page guard checks the session's token and reads the uitvraag in one round trip.
+_UITVRAAG_AND_TOKEN = _UITVRAAG.add_columns(
+    _TOK.c.id.label("token_id"),
+    _TOK.c.revoked_at.label("token_revoked_at"),
+    _TOK.c.superseded_at.label("token_superseded_at"),
+    _TOK.c.expires_at.label("token_expires_at"),
+).outerjoin(_TOK, sa.and_(_TOK.c.token_hash == sa.bindparam("hash"), _TOK.c.uitvraag_id == _U.c.id))
+_A = Answer.__table__  # type: ignore[attr-defined]
+
+
+def _answers_json(dialect: str) -> Any:
+    """All answers of the uitvraag as one JSON array of [question id, value, carried over]: one value to decode
+    instead of a row (and a JSON value) per answer."""
+    if dialect == "postgresql":
+        entry = sa.func.json_agg(sa.func.json_build_array(_A.c.question_id, _A.c.value, _A.c.carried_over))
+    else:
+        entry = sa.func.json_group_array(
+            sa.func.json_array(_A.c.question_id, sa.func.json(_A.c.value), _A.c.carried_over)
+        )
+    return sa.select(entry).where(_A.c.uitvraag_id == _U.c.id).scalar_subquery().label("answers_json")
+
+
+# Per dialect: the guard's one round trip for token, uitvraag, supplier, organisation and answers.
+_PAGE = {dialect: _UITVRAAG_AND_TOKEN.add_columns(_answers_json(dialect)) for dialect in ("postgresql", "sqlite")}
+_CONTRACTS = (
+    sa.select(Contract.__table__)  # type: ignore[attr-defined]
+    .join(UitvraagContract.__table__, UitvraagContract.__table__.c.contract_id == Contract.__table__.c.id)  # type: ignore[attr-defined]
+    .where(UitvraagContract.__table__.c.uitvraag_id == sa.bindparam("id"))  # type: ignore[attr-defined]
+    .order_by(Contract.__table__.c.reference)  # type: ignore[attr-defined]
+)
+_ANSWERS = sa.select(
+    Answer.__table__.c.question_id,  # type: ignore[attr-defined]
+    Answer.__table__.c.value,  # type: ignore[attr-defined]
+    Answer.__table__.c.carried_over,  # type: ignore[attr-defined]
+).where(Answer.__table__.c.uitvraag_id == sa.bindparam("id"))  # type: ignore[attr-defined]
+_FILES = (
+    sa.select(EvidenceFile.__table__)  # type: ignore[attr-defined]
+    .where(EvidenceFile.__table__.c.uitvraag_id == sa.bindparam("id"))  # type: ignore[attr-defined]
+    .order_by(EvidenceFile.__table__.c.id)  # type: ignore[attr-defined]
+)
+_SUBMISSION = sa.select(Submission).where(Submission.uitvraag_id == sa.bindparam("id"))  # type: ignore[arg-type]
+
+
+def contract_facts(contracts: list[Any]) -> dict[str, Any]:
     """The facts conditions and rules may use: true if any covered contract has it; the highest risk tier."""
     tiers = [c.risk_tier for c in contracts if c.risk_tier in _TIER_ORDER]
     return {
@@ -70,18 +143,18 @@ def contract_facts(contracts: list[Contract]) -> dict[str, Any]:
 
 @dataclass
 class UitvraagState:
-    uitvraag: Uitvraag
+    uitvraag: Any  # a read-only row of Uitvraag (plus the snapshot's head)
     questionnaire: Questionnaire
-    supplier: Supplier
-    organisation: Organisation
-    contracts: list[Contract]
+    supplier: Any  # name, kvk
+    organisation: Any  # name
+    contracts: list[Any]
     facts: dict[str, Any]
-    own_answers: dict[str, Answer]  # this uitvraag's Answer rows
+    own_ids: set[str]  # questions with an Answer row of this uitvraag itself
     answers: dict[str, Any]  # the effective answers: own ones, over the parent's for a follow-up
     carried: set[str]  # question ids whose answer is pre-filled and not yet confirmed
-    evidence: dict[str, list[EvidenceFile]]  # this uitvraag's files, plus the parent's where it has none
+    evidence: dict[str, list[Any]]  # this uitvraag's EvidenceFile rows, plus the parent's where it has none
     submission: Submission | None
-    parent: Uitvraag | None = None
+    parent: Any = None
     scope_ids: list[str] = field(default_factory=list)  # the questions asked, in questionnaire order
 
     @property
@@ -138,54 +211,69 @@ class UitvraagState:
         return [(name, email) for email, name in seen.items()]
 
 
-def load_state(session: Session, *, uitvraag_id: int) -> UitvraagState:
-    """Read everything about uitvraag `uitvraag_id` that the supplier's pages and the API show."""
-    uitvraag = session.get_one(Uitvraag, uitvraag_id)
-    questionnaire = questionnaire_for(session, uitvraag.snapshot_id)
-    contracts = list(
-        session.exec(
-            select(Contract)
-            .join(UitvraagContract, UitvraagContract.contract_id == Contract.id)  # type: ignore[arg-type]
-            .where(UitvraagContract.uitvraag_id == uitvraag_id)
-            .order_by(Contract.reference)
-        ).all()
+def load_state(session: Session, *, uitvraag_id: int, token_hash: str | None = None) -> UitvraagState:
+    """Read everything about uitvraag `uitvraag_id` that the supplier's pages and the API show.
+
+    `state.uitvraag`, the contracts and the files are read-only rows; code that changes them loads its own. With
+    `token_hash`, `state.uitvraag` also says (token_id, token_revoked_at, ...) what that token of this very
+    uitvraag is (token_id None: no such token for it). Raises NoResultFound for an unknown uitvraag.
+    """
+    db = session.connection()  # Core statements straight on the connection: no ORM layer to go through
+    packed = None
+    if token_hash is None:
+        uitvraag = db.execute(_UITVRAAG, {"id": uitvraag_id}).one()
+    else:
+        statement = _PAGE.get(db.dialect.name, _UITVRAAG_AND_TOKEN)
+        uitvraag = db.execute(statement, {"id": uitvraag_id, "hash": token_hash}).one()
+        packed = getattr(uitvraag, "answers_json", None)
+    questionnaire = _questionnaire(
+        session,
+        uitvraag.snapshot_id,
+        (uitvraag.snapshot_questionnaire, uitvraag.snapshot_version, uitvraag.snapshot_hash),
     )
-    own = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag_id)).all()}
-    files: dict[str, list[EvidenceFile]] = {}
-    for row in session.exec(
-        select(EvidenceFile).where(EvidenceFile.uitvraag_id == uitvraag_id).order_by(EvidenceFile.id)  # type: ignore[arg-type]
-    ):
+    supplier = SimpleNamespace(id=uitvraag.supplier_id, name=uitvraag.supplier_name, kvk=uitvraag.supplier_kvk)
+    organisation = SimpleNamespace(id=uitvraag.organisation_id, name=uitvraag.organisation_name)
+    contracts = list(db.execute(_CONTRACTS, {"id": uitvraag_id}).all())
+    answers: dict[str, Any] = {}
+    own: set[str] = set()
+    carried: set[str] = set()
+    values = _answer_values(session, uitvraag_id) if packed is None and token_hash is None else _unpack(packed)
+    for question_id, value, carried_over in values:
+        answers[question_id] = value
+        own.add(question_id)
+        if carried_over:
+            carried.add(question_id)
+    files: dict[str, list[Any]] = {}
+    for row in db.execute(_FILES, {"id": uitvraag_id}):
         files.setdefault(row.question_id, []).append(row)
 
-    answers = {qid: a.value for qid, a in own.items()}
-    carried = {qid for qid, a in own.items() if a.carried_over}
     parent = None
     all_ids = [q.id for q in questionnaire.questions()]
     scope = all_ids
     if uitvraag.kind != UitvraagKind.REGULAR and uitvraag.parent_id is not None:
-        parent = session.get(Uitvraag, uitvraag.parent_id)
+        parent = db.execute(_UITVRAAG, {"id": uitvraag.parent_id}).one()
         # A follow-up starts from the parent's answers and files; its own replace them question by question.
-        for row in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag.parent_id)):
-            if row.question_id not in own:
-                answers[row.question_id] = row.value
-                carried.add(row.question_id)
-        for row in session.exec(
-            select(EvidenceFile).where(EvidenceFile.uitvraag_id == uitvraag.parent_id).order_by(EvidenceFile.id)  # type: ignore[arg-type]
-        ):
+        for question_id, value, _carried in _answer_values(session, uitvraag.parent_id):
+            if question_id not in own:
+                answers[question_id] = value
+                carried.add(question_id)
+        for row in db.execute(_FILES, {"id": uitvraag.parent_id}):
             if row.question_id not in files or all(f.uitvraag_id != uitvraag_id for f in files[row.question_id]):
                 files.setdefault(row.question_id, []).append(row)
     if uitvraag.kind != UitvraagKind.REGULAR and uitvraag.question_ids:
         wanted = set(uitvraag.question_ids)
         scope = [qid for qid in all_ids if qid in wanted]
-    submission = session.exec(select(Submission).where(Submission.uitvraag_id == uitvraag_id)).first()
+    submission = None
+    if uitvraag.status in (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED) or uitvraag.submitted_at is not None:
+        submission = session.scalars(_SUBMISSION, {"id": uitvraag_id}).first()
     return UitvraagState(
         uitvraag=uitvraag,
         questionnaire=questionnaire,
-        supplier=session.get_one(Supplier, uitvraag.supplier_id),
-        organisation=session.get_one(Organisation, uitvraag.organisation_id),
+        supplier=supplier,
+        organisation=organisation,
         contracts=contracts,
         facts=contract_facts(contracts),
-        own_answers=own,
+        own_ids=own,
         answers=answers,
         carried=carried,
         evidence=files,
@@ -193,3 +281,12 @@ def load_state(session: Session, *, uitvraag_id: int) -> UitvraagState:
         parent=parent,
         scope_ids=scope,
     )
+
+
+def _unpack(packed: Any) -> list[tuple[str, Any, bool]]:
+    entries = json.loads(packed) if isinstance(packed, str | bytes) else (packed or [])
+    return [(entry[0], entry[1], bool(entry[2])) for entry in entries]
+
+
+def _answer_values(session: Session, uitvraag_id: int) -> list[tuple[str, Any, bool]]:
+    return [(row[0], row[1], bool(row[2])) for row in session.connection().execute(_ANSWERS, {"id": uitvraag_id})]

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from bot import audit
 from bot.mail import outbox
-from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, UitvraagStatus
+from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, Uitvraag, UitvraagStatus
 from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
 from bot.supplier.drafts import Frozen, lock_uitvraag
 from bot.supplier.state import UitvraagState, load_state
@@ -176,7 +176,7 @@ def submit(
     """
     try:
         try:
-            lock_uitvraag(session, uitvraag_id)
+            uitvraag = lock_uitvraag(session, uitvraag_id)
         except Frozen as frozen:
             if str(frozen) in (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED):
                 raise AlreadySubmitted() from None
@@ -200,8 +200,7 @@ def submit(
         session.add(submission)
         session.flush()  # the unique submission per uitvraag: a concurrent loser fails here, before anything else
         _freeze_answers(session, state, now=now)
-        _judge(session, state, now=now)
-        uitvraag = state.uitvraag
+        _judge(session, state, uitvraag, now=now)
         uitvraag.status = UitvraagStatus.SUBMITTED
         uitvraag.submitted_at = now
         session.add(uitvraag)
@@ -239,10 +238,11 @@ def submit(
 
 def _freeze_answers(session: Session, state: UitvraagState, *, now: datetime) -> None:
     """Every asked answer becomes this uitvraag's own, confirmed row (a follow-up copies the parent's it kept)."""
+    stored = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == state.uitvraag.id))}
     for question in state.visible_questions():
         if question.type == "evidence":
             continue
-        row = state.own_answers.get(question.id)
+        row = stored.get(question.id)
         if row is None:
             if state.answers.get(question.id) is None:
                 continue
@@ -252,14 +252,13 @@ def _freeze_answers(session: Session, state: UitvraagState, *, now: datetime) ->
         session.add(row)
 
 
-def _judge(session: Session, state: UitvraagState, *, now: datetime) -> None:
+def _judge(session: Session, state: UitvraagState, uitvraag: Uitvraag, *, now: datetime) -> None:
     """Store the findings and scores for the submitted answers; a follow-up resolves its parent's findings."""
     from bot.questionnaires.judge import judge
 
     shown = {q.id for q in state.visible_questions()}
     answers = {qid: value for qid, value in state.answers.items() if value is not None}
     judgement = judge(state.questionnaire, answers, state.facts, now, evidence=state.evidence_refs())
-    uitvraag = state.uitvraag
     for finding in judgement.findings:
         # A follow-up is judged as a whole, but it only answers for the questions it asked.
         if finding.question_id not in shown:

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import NoResultFound
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -25,7 +26,7 @@ from bot.models import UitvraagStatus
 from bot.supplier import logmask
 from bot.supplier.answers import FieldError, InvalidAnswer, form_value, parse_expiry
 from bot.supplier.drafts import Frozen, add_evidence, remove_evidence, save_answers, set_expiry, visible_file
-from bot.supplier.links import check_session_token, owner_contacts, present_token
+from bot.supplier.links import owner_contacts, present_token, token_state
 from bot.supplier.pages import (
     choose_language,
     forget_uitvraag,
@@ -108,13 +109,20 @@ def with_uitvraag(view: Callable[..., Response]) -> Callable[..., Response]:
         token_hash = session_token_hash(uitvraag_id)
         if token_hash is None:
             return problem_page("no_session")
-        state = check_session_token(db, uitvraag_id=uitvraag_id, token_hash=token_hash, now=utcnow())
+        try:
+            g.state = load_state(db, uitvraag_id=uitvraag_id, token_hash=token_hash)
+        except NoResultFound:
+            db.commit()
+            return problem_page("no_session")
+        row = g.state.uitvraag
+        state = TokenState.UNKNOWN
+        if row.token_id is not None:
+            state = token_state(row.token_revoked_at, row.token_superseded_at, row.token_expires_at, utcnow())
         if state is not TokenState.VALID:
             forget_uitvraag(uitvraag_id)
             contacts = owner_contacts(db, uitvraag_id)
             db.commit()
             return problem_page("no_session" if state is TokenState.UNKNOWN else state, contacts=contacts)
-        g.state = load_state(db, uitvraag_id=uitvraag_id)
         if g.state.uitvraag.status == UitvraagStatus.CANCELLED:
             contacts = owner_contacts(db, uitvraag_id)
             db.commit()
