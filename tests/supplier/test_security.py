@@ -245,3 +245,51 @@ def test_no_issued_token_appears_in_the_logs(app, client, session, caplog, live_
     assert made.token not in logged and made.token[:20] not in logged
     # The same filter guards gunicorn's access logger; its request line format masks the same way.
     assert made.token not in mask(f'127.0.0.1 - - [x] "GET /q/{made.token} HTTP/1.1" 303 0 "-" "curl"')
+
+
+@pytest.mark.slow
+def test_gunicorns_access_log_never_holds_a_token(app_config, session, tmp_path):
+    """The production server's own access log (gunicorn, as in the Procfile) shows the path with the token masked."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from tests.support.smtp import free_port
+
+    made = make_uitvraag(session)
+    port = free_port()
+    access_log = tmp_path / "access.log"
+    env = dict(
+        os.environ,
+        BOT_ENV="development",
+        BOT_DOTENV=str(tmp_path / "none.env"),
+        BOT_INSTANCE_PATH=str(tmp_path / "gunicorn-instance"),
+        DATABASE_URL=app_config["DATABASE_URL"],
+        SECRET_KEY=app_config["SECRET_KEY"],
+        BASE_URL=f"http://127.0.0.1:{port}",
+        UPLOAD_DIR=app_config["UPLOAD_DIR"],
+        MAIL_URL=app_config["MAIL_URL"],
+    )
+    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    command += ["--access-logfile", str(access_log), "bot:create_app()"]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert requests.get(
+            f"http://127.0.0.1:{port}/q/{made.token}", allow_redirects=False, timeout=5
+        ).status_code == (303)
+        requests.get(f"http://127.0.0.1:{port}/q/{made.token[:-2]}zz", timeout=5)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    logged = access_log.read_text()
+    assert logged.count("/q/[token]") == 2
+    assert made.token not in logged and made.token[:-2] not in logged

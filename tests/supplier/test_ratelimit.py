@@ -1,0 +1,54 @@
+"""Rate limits live in the database, so all web instances count together."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from bot.ratelimit import count, exceeded, hit, window_start
+from bot.timeutil import utcnow
+from tests.supplier.helpers import make_uitvraag
+
+
+def test_hits_count_per_key_and_window(session):
+    now = utcnow()
+    assert [hit(session, key="k", limit=3, window_seconds=60, now=now) for _ in range(4)] == [True, True, True, False]
+    assert exceeded(session, key="k", limit=3, window_seconds=60, now=now)
+    assert not exceeded(session, key="other", limit=3, window_seconds=60, now=now)
+    later = window_start(now, 60) + timedelta(seconds=60)
+    assert count(session, key="k", window_seconds=60, now=later) == 0
+    assert hit(session, key="k", limit=3, window_seconds=60, now=later)
+    session.commit()
+
+
+def test_concurrent_hits_from_several_instances_are_all_counted(app):
+    now = utcnow()
+    engine = app.extensions["engine"]
+
+    def instance():
+        for _ in range(10):
+            with Session(engine) as session:
+                hit(session, key="shared", limit=1000, window_seconds=600, now=now)
+                session.commit()
+
+    threads = [threading.Thread(target=instance) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with Session(engine) as session:
+        assert count(session, key="shared", window_seconds=600, now=now) == 40
+
+
+def test_guessing_links_over_http_ends_in_a_429_page(client, session):
+    made = make_uitvraag(session)
+    for _ in range(30):
+        assert client.get(f"/q/{secrets.token_urlsafe(32)}").status_code == 404
+    response = client.get(f"/q/{made.token}")
+    assert response.status_code == 429 and "Te veel pogingen" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "600"
+    api = client.get("/api/v1/uitvraag", headers={"Authorization": f"Bearer {made.token}"})
+    assert api.status_code == 429
