@@ -86,6 +86,9 @@ def load_settings(instance_path: str | Path, *, dotenv: bool = True) -> dict[str
         "WORKER_LEADER_RETRY_SECONDS": _int("WORKER_LEADER_RETRY_SECONDS", 10),
         "STAFF_SESSION_HOURS": _int("STAFF_SESSION_HOURS", 8),
         "SIGNIN_LINK_MINUTES": _int("SIGNIN_LINK_MINUTES", 15),
+        # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust (0: none). Rate limits
+        # count per client address; behind a proxy that address is only known from X-Forwarded-For.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
     }
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 
@@ -37,6 +38,9 @@ def init_app(app: Flask) -> None:
     )
     csrf.init_app(app)
     app.after_request(_headers)
+    if app.config.get("TRUSTED_PROXIES"):
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
 
 
 def _headers(response: Response) -> Response:

@@ -52,3 +52,20 @@ def test_guessing_links_over_http_ends_in_a_429_page(client, session):
     assert response.headers["Retry-After"] == "600"
     api = client.get("/api/v1/uitvraag", headers={"Authorization": f"Bearer {made.token}"})
     assert api.status_code == 429
+
+
+def test_behind_a_trusted_proxy_guesses_count_per_real_client(app_config, session, tmp_path):
+    import os
+
+    from bot import create_app
+
+    os.environ["BOT_INSTANCE_PATH"] = str(tmp_path / "proxied")
+    proxied = create_app(dict(app_config, TRUSTED_PROXIES=1))
+    client = proxied.test_client()
+    made = make_uitvraag(session)
+    for _ in range(30):
+        client.get(f"/q/{secrets.token_urlsafe(32)}", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert client.get(f"/q/{made.token}", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    # Another supplier behind the same proxy is not locked out.
+    assert client.get(f"/q/{made.token}", headers={"X-Forwarded-For": "203.0.113.10"}).status_code == 303
+    proxied.extensions["engine"].dispose()
