@@ -259,3 +259,18 @@ def test_carried_over_answers_are_prefilled_and_marked_until_confirmed(client, s
     post_section(client, made, "zekerheid", {"has-iso": "no", "notice-hours": "8"})
     page = client.get(f"/q/uitvraag/{made.id}/s/zekerheid").get_data(as_text=True)
     assert "Overgenomen uit uw vorige indiening" not in page
+
+
+def test_every_section_of_every_shipped_questionnaire_renders_in_both_languages(client, session):
+    from bot.questionnaires.loader import load_all
+
+    for questionnaire in load_all().values():
+        made = make_uitvraag(session, questionnaire=questionnaire, personal_data=True, supplier_name=questionnaire.id)
+        assert client.get(f"/q/{made.token}").status_code == 303
+        for section in questionnaire.sections:
+            for lang in ("nl", "en"):
+                response = client.get(f"/q/uitvraag/{made.id}/s/{section.id}?lang={lang}")
+                assert response.status_code == 200, (questionnaire.id, section.id, lang)
+                assert section.title.get(lang) in response.get_data(as_text=True)
+        client.get(f"/q/uitvraag/{made.id}?lang=nl")
+        assert client.get(f"/q/uitvraag/{made.id}/submit").status_code == 200
