@@ -260,7 +260,11 @@ def jinja_cost(sample: int = 2000) -> float:
 
 def _child(*args: str) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.plan_cycle", "--child", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "bench.plan_cycle", "--child", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
     )
     if result.returncode != 0:
         raise RuntimeError(f"benchmark child {args[0]} failed:\n{result.stdout}\n{result.stderr}")

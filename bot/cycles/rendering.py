@@ -60,12 +60,13 @@ class MailRenderer:
         values: list[str] = []
         shape: list[Any] = [kind, language]
         try:
-            marked = _mark(context, values, shape)
+            _flatten(context, values, shape)
         except _NotPlain:
             return self._real(kind, language, context)
         key = tuple(shape)
         skeleton = self._skeletons.get(key)
         if skeleton is None:
+            marked = _mark(context, iter(range(len(values))))
             skeleton = self._skeletons[key] = self._skeleton(kind, language, marked)
         if not skeleton.trusted:
             return self._real(kind, language, context)
@@ -96,30 +97,36 @@ class MailRenderer:
         )
 
 
-def _mark(value: Any, values: list[str], shape: list[Any]) -> Any:
-    """The value with a marker for every string; `shape` collects what a template may branch on."""
+def _flatten(value: Any, values: list[str], shape: list[Any]) -> None:
+    """Collect every string of `value` in order, and in `shape` what a template may branch on."""
     kind = type(value)
     if kind is str:
         if _OPEN in value or _CLOSE in value:
             raise _NotPlain
         values.append(value)
         shape.append(bool(value))
-        number = len(values) - 1
-        return _MARKERS[number] if number < len(_MARKERS) else f"{_OPEN}{number}{_CLOSE}"
-    if kind is dict:
+    elif kind is dict:
         shape.append(len(value))
-        marked = {}
         for name, item in value.items():
             shape.append(name)
-            marked[name] = _mark(item, values, shape)
-        return marked
-    if kind is list or kind is tuple:
+            _flatten(item, values, shape)
+    elif kind is list or kind is tuple:
         shape.append(("list", len(value)))
-        return [_mark(item, values, shape) for item in value]
-    if isinstance(value, str | dict | list | tuple):
+        for item in value:
+            _flatten(item, values, shape)
+    elif isinstance(value, str | dict | list | tuple):
         raise _NotPlain  # a subclass (Markup, an enum) may render differently: render the real thing
-    shape.append(value)  # numbers, dates, None: part of the shape as they are
+    else:
+        shape.append(value)  # numbers, dates, None: part of the shape as they are
+
+
+def _mark(value: Any, numbers: Any) -> Any:
+    """`value` with the marker of its string number n in place of each string (in `_flatten`'s order)."""
+    kind = type(value)
+    if kind is str:
+        return f"{_OPEN}{next(numbers)}{_CLOSE}"
+    if kind is dict:
+        return {name: _mark(item, numbers) for name, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_mark(item, numbers) for item in value]
     return value
-
-
-_MARKERS = [f"{_OPEN}{number}{_CLOSE}" for number in range(256)]

@@ -87,7 +87,7 @@ class SweepContext:
         return self.now.date()
 
 
-def sweep(*, session: Session, config: Mapping[str, Any], now: datetime, batch_size: int = 500) -> SweepReport:
+def sweep(*, session: Session, config: Mapping[str, Any], now: datetime, batch_size: int = 1000) -> SweepReport:
     """Take every reminder and escalation step that is due at `now`, once; commits per batch."""
     from bot.cycles import digest, ladder, reminders, renewal
 
