@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from tests.supplier.helpers import expiry_in, make_uitvraag, pdf_bytes, rows
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The screenshots in the docs are refreshed with UPDATE_SCREENSHOTS=1; otherwise they go to the test's own folder,
+# so a test run leaves the working tree clean.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    return DOCS_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+
+
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/q/[A-Za-z0-9_-]{43}")
 
 
@@ -41,7 +51,7 @@ def app_config(app_config, smtp_server):
 
 
 def test_supplier_opens_the_mailed_link_fills_in_everything_and_gets_the_receipt(
-    live_server, smtp_server, session, page, tmp_path
+    live_server, smtp_server, session, page, tmp_path, screenshots
 ):
     made = make_uitvraag(session, base_url=live_server.url)
     deliver(live_server)
@@ -73,7 +83,7 @@ def test_supplier_opens_the_mailed_link_fills_in_everything_and_gets_the_receipt
     assert page.get_by_label("Binnen hoeveel uur meldt u een incident?").input_value() == "4"
     assert page.get_by_role("link", name="ISO-27001-certificaat.pdf").is_visible()
     assert_accessible(page, "section with an upload")
-    page.screenshot(path=str(SCREENSHOTS / "supplier-form.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "supplier-form.png"), full_page=True)
 
     page.get_by_role("button", name="Opslaan en volgende onderdeel").click()
     page.get_by_label("Nee", exact=True).check()
@@ -90,7 +100,7 @@ def test_supplier_opens_the_mailed_link_fills_in_everything_and_gets_the_receipt
     assert summary.is_visible() and summary.evaluate("el => el === document.activeElement")
     assert page.get_by_role("link", name="Vul uw naam in.").get_attribute("href") == "#attest-name"
     assert_accessible(page, "submission with errors")
-    page.screenshot(path=str(SCREENSHOTS / "supplier-error.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "supplier-error.png"), full_page=True)
 
     page.get_by_label("Uw naam").fill("Sam Leverancier")
     page.get_by_label("Uw functie").fill("Security officer")
@@ -102,7 +112,7 @@ def test_supplier_opens_the_mailed_link_fills_in_everything_and_gets_the_receipt
     digest = rows(session, select(Submission).where(Submission.uitvraag_id == made.id))[0].digest
     assert page.locator("#digest").inner_text().strip() == digest
     assert_accessible(page, "receipt")
-    page.screenshot(path=str(SCREENSHOTS / "supplier-receipt.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "supplier-receipt.png"), full_page=True)
     stored = {a.question_id: a.value for a in rows(session, select(Answer).where(Answer.uitvraag_id == made.id))}
     assert stored["mfa-plan"].startswith("In het eerste kwartaal") and stored["controls"] == ["backups"]
     assert rows(session, select(EvidenceFile))[0].original_name == "ISO-27001-certificaat.pdf"
