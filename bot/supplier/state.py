@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from threading import Lock
 from types import SimpleNamespace
 from typing import Any
@@ -32,6 +33,7 @@ from bot.models import (
     UitvraagStatus,
 )
 from bot.questionnaires.model import EvidenceRef, Question, Questionnaire, Section
+from bot.timeutil import as_utc
 
 _TIER_ORDER = [RiskTier.LOW, RiskTier.MEDIUM, RiskTier.HIGH]
 
@@ -110,8 +112,62 @@ def _answers_json(dialect: str) -> Any:
     return sa.select(entry).where(_A.c.uitvraag_id == _U.c.id).scalar_subquery().label("answers_json")
 
 
-# Per dialect: the guard's one round trip for token, uitvraag, supplier, organisation and answers.
-_PAGE = {dialect: _UITVRAAG_AND_TOKEN.add_columns(_answers_json(dialect)) for dialect in ("postgresql", "sqlite")}
+_E = EvidenceFile.__table__  # type: ignore[attr-defined]
+_C = Contract.__table__  # type: ignore[attr-defined]
+_UC = UitvraagContract.__table__  # type: ignore[attr-defined]
+_FILE_COLUMNS = ("id", "uitvraag_id", "question_id", "original_name", "stored_name", "content_type", "size")
+_FILE_COLUMNS += ("sha256", "expires_on", "uploaded_at", "carried_over")
+_CONTRACT_COLUMNS = ("id", "reference", "name", "supplier_email", "owner_name", "owner_email", "risk_tier")
+_CONTRACT_COLUMNS += ("personal_data", "cloud_hosted")
+
+
+def _objects_json(dialect: str, table: Any, names: tuple[str, ...], label: str, *joins_and_where: Any) -> Any:
+    """A JSON array of objects (the columns `names` of `table`) for the rows the where clause picks."""
+    pairs: list[Any] = []
+    for name in names:
+        pairs += [sa.literal(name), table.c[name]]
+    if dialect == "postgresql":
+        aggregate = sa.func.json_agg(sa.func.json_build_object(*pairs))
+    else:
+        aggregate = sa.func.json_group_array(sa.func.json_object(*pairs))
+    statement = sa.select(aggregate).select_from(joins_and_where[0]).where(joins_and_where[1])
+    return statement.scalar_subquery().label(label)
+
+
+def _page_statement(dialect: str) -> Any:
+    """The guard's one round trip: token, uitvraag, supplier, organisation, answers, files and contracts."""
+    files = _objects_json(dialect, _E, _FILE_COLUMNS, "files_json", _E, _E.c.uitvraag_id == _U.c.id)
+    contracts = _objects_json(
+        dialect,
+        _C,
+        _CONTRACT_COLUMNS,
+        "contracts_json",
+        _C.join(_UC, _UC.c.contract_id == _C.c.id),
+        _UC.c.uitvraag_id == _U.c.id,
+    )
+    return _UITVRAAG_AND_TOKEN.add_columns(_answers_json(dialect), files, contracts)
+
+
+_PAGE = {dialect: _page_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _json_list(value: Any) -> list[Any]:
+    return json.loads(value) if isinstance(value, str | bytes) else (value or [])
+
+
+def _file_row(data: dict[str, Any]) -> SimpleNamespace:
+    data["carried_over"] = bool(data["carried_over"])
+    data["expires_on"] = date.fromisoformat(data["expires_on"]) if data["expires_on"] else None
+    data["uploaded_at"] = as_utc(datetime.fromisoformat(data["uploaded_at"])) if data["uploaded_at"] else None
+    return SimpleNamespace(**data)
+
+
+def _contract_row(data: dict[str, Any]) -> SimpleNamespace:
+    data["personal_data"] = bool(data["personal_data"])
+    data["cloud_hosted"] = bool(data["cloud_hosted"])
+    return SimpleNamespace(**data)
+
+
 _CONTRACTS = (
     sa.select(Contract.__table__)  # type: ignore[attr-defined]
     .join(UitvraagContract.__table__, UitvraagContract.__table__.c.contract_id == Contract.__table__.c.id)  # type: ignore[attr-defined]
@@ -226,6 +282,16 @@ def load_state(session: Session, *, uitvraag_id: int, token_hash: str | None = N
         statement = _PAGE.get(db.dialect.name, _UITVRAAG_AND_TOKEN)
         uitvraag = db.execute(statement, {"id": uitvraag_id, "hash": token_hash}).one()
         packed = getattr(uitvraag, "answers_json", None)
+    contracts: list[Any]
+    files: dict[str, list[Any]] = {}
+    if packed is not None:
+        contracts = sorted((_contract_row(c) for c in _json_list(uitvraag.contracts_json)), key=lambda c: c.reference)
+        for row in sorted((_file_row(f) for f in _json_list(uitvraag.files_json)), key=lambda f: f.id):
+            files.setdefault(row.question_id, []).append(row)
+    else:
+        contracts = list(db.execute(_CONTRACTS, {"id": uitvraag_id}).all())
+        for row in db.execute(_FILES, {"id": uitvraag_id}):
+            files.setdefault(row.question_id, []).append(row)
     questionnaire = _questionnaire(
         session,
         uitvraag.snapshot_id,
@@ -233,7 +299,6 @@ def load_state(session: Session, *, uitvraag_id: int, token_hash: str | None = N
     )
     supplier = SimpleNamespace(id=uitvraag.supplier_id, name=uitvraag.supplier_name, kvk=uitvraag.supplier_kvk)
     organisation = SimpleNamespace(id=uitvraag.organisation_id, name=uitvraag.organisation_name)
-    contracts = list(db.execute(_CONTRACTS, {"id": uitvraag_id}).all())
     answers: dict[str, Any] = {}
     own: set[str] = set()
     carried: set[str] = set()
@@ -243,10 +308,6 @@ def load_state(session: Session, *, uitvraag_id: int, token_hash: str | None = N
         own.add(question_id)
         if carried_over:
             carried.add(question_id)
-    files: dict[str, list[Any]] = {}
-    for row in db.execute(_FILES, {"id": uitvraag_id}):
-        files.setdefault(row.question_id, []).append(row)
-
     parent = None
     all_ids = [q.id for q in questionnaire.questions()]
     scope = all_ids
