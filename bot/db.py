@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
 from bot.timeutil import as_utc
+
+F = TypeVar("F")
 
 
 class UTCDateTime(TypeDecorator):
@@ -58,15 +60,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("postgresql_readonly"):
+                # A read-only request: a deferred transaction reads a snapshot without taking the write lock, and
+                # query_only turns an accidental write into an error instead of a lock upgrade that can fail.
+                conn.exec_driver_sql("PRAGMA query_only=1")
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("PRAGMA query_only=0")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["engine"] = engine
+    # The same pool, with read-only transactions (PostgreSQL: BEGIN READ ONLY; SQLite: see make_engine).
+    app.extensions["read_engine"] = engine.execution_options(postgresql_readonly=True)
     app.teardown_appcontext(_close_session)
+
+
+def writes_on_get(view: F) -> F:
+    """Mark a view whose GET writes (e.g. recording that a link was opened); other GETs get read-only sessions."""
+    view._bot_writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
+def _read_only_request() -> bool:
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "_bot_writes_on_get", False)
 
 
 def get_engine() -> Engine:
@@ -74,9 +99,10 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
-    """The session of the current request or CLI command."""
+    """The session of the current request or CLI command; read-only for GET and HEAD (see `writes_on_get`)."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        engine = current_app.extensions["read_engine"] if _read_only_request() else get_engine()
+        g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from sqlmodel import SQLModel
 
-from bot.db import get_session
+from bot.db import get_session, writes_on_get
 from bot.models import StaffUser
 from bot.ratelimit import hit
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
@@ -165,6 +165,7 @@ def signin() -> Any:
 
 
 @bp.route("/signin/<token>", methods=["GET", "POST"])
+@writes_on_get  # counts link look-ups against the client's rate limit
 def signin_link(token: str) -> Any:
     db = get_session()
     moment = now()

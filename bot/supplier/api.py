@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from bot.access import TokenState
-from bot.db import get_session
+from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
 from bot.models import EvidenceFile, UitvraagStatus
 from bot.supplier import logmask
@@ -99,7 +99,8 @@ def with_token(view: Callable[..., Response]) -> Callable[..., Response]:
             return problem(410, "cancelled", "The municipality has withdrawn this questionnaire.")
         return view(**kwargs)
 
-    return wrapped
+    # Presenting a token records its use and counts unknown ones, so even a GET writes.
+    return writes_on_get(wrapped)
 
 
 def actor() -> str:

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from bot import evidence as evidence_files
 from bot.access import TokenState
-from bot.db import get_session
+from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
 from bot.models import UitvraagStatus
 from bot.supplier import logmask
@@ -87,6 +87,7 @@ def actor() -> str:
 
 @bp.get("/<token>")
 @bp.get("/<path:token>")  # a mangled link (a slash in it) gets the same "not known" page
+@writes_on_get  # records that the link was opened, and counts unknown links against the client
 def open_link(token: str) -> Response:
     """Exchange the emailed token for a session, then go to a URL without it. Never uses the token up."""
     db = get_session()
