@@ -13,7 +13,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from bot.models import Organisation, Role, StaffUser
+from bot import migrate
+from bot.demo_history import rehearse_last_quarter
+from bot.models import Organisation, Role, StaffUser, Uitvraag
 from bot.register import import_register
 from bot.timeutil import utcnow
 
@@ -26,7 +28,10 @@ DEMO_STAFF = [
 
 
 def seed_demo(app: Flask) -> list[str]:
-    """Create the demo organisation, staff users and register; safe to run again. Returns what it did."""
+    """Create the demo organisation, staff, register and last quarter's history; safe to run again.
+
+    Returns what it did.
+    """
     now = utcnow()
     with Session(app.extensions["engine"], expire_on_commit=False) as session:
         report = import_register(session, data=DEMO_REGISTER.read_bytes(), now=now, actor="demo", source="demo")
@@ -38,13 +43,19 @@ def seed_demo(app: Flask) -> list[str]:
             if exists is None:
                 session.add(StaffUser(organisation_id=org.id, email=email, name=name, role=role, created_at=now))
         session.commit()
-    return [report.summary()]
+        has_history = session.exec(select(Uitvraag.id).limit(1)).first() is not None
+    done = [report.summary()]
+    if not has_history:
+        rehearse_last_quarter(app, now)
+        done.append("Last quarter rehearsed: invitations, answers, findings, reminders and escalations.")
+    return done
 
 
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Create or refresh the demo organisation, staff and contract register."""
+    """Create or refresh the demo organisation, staff, contract register and last quarter's history."""
+    migrate.upgrade(current_app.config["DATABASE_URL"])
     for line in seed_demo(current_app):
         click.echo(line)
     click.echo("Demo data is in place. Staff sign-in addresses: " + ", ".join(e for e, _, _ in DEMO_STAFF) + ".")

@@ -1,0 +1,109 @@
+"""The demo's last quarter, rehearsed with the real business functions at past moments.
+
+So that a newcomer's first look shows the whole journey: last quarter's invitations, answers (good ones, weak ones
+that raised findings, and a supplier that never answered and was escalated to its contract owner and the CISO),
+receipts, and a certificate that expires soon. This quarter's invitations then carry last quarter's answers over.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlmodel import Session, select
+
+from bot.cycles.periods import period_for
+from bot.cycles.worker import tick
+from bot.models import Contract, Supplier, Uitvraag, UitvraagContract
+from bot.questionnaires.examples import best_answers
+from bot.questionnaires.model import Question
+from bot.supplier.drafts import add_evidence, save_answers
+from bot.supplier.state import load_state
+from bot.supplier.submission import submit
+
+# How each demo supplier behaved last quarter.
+SILENT = "Drukwerk & Co VOF"  # never answered: reminders, then escalations
+WEAK = "Hostinghuis Oost NV"  # answered, with critical weaknesses
+EXPIRING = "Zaakwerk BV"  # answered well, but its certificates expire within two months
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def rehearse_last_quarter(app: Flask, now: datetime) -> None:
+    """Plan last quarter, let the suppliers answer, and sweep past its deadline, all at past moments."""
+    config = app.config
+    engine = app.extensions["engine"]
+    quarter_start = period_for(now.date(), 3).starts_on
+    last_start = period_for(quarter_start - timedelta(days=1), 3).starts_on
+    planned = datetime.combine(last_start + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+    tick(engine=engine, config=config, now=planned)
+    with Session(engine, expire_on_commit=False) as session:
+        for uitvraag in session.exec(select(Uitvraag).order_by(Uitvraag.id)).all():
+            supplier = session.get(Supplier, uitvraag.supplier_id)
+            if supplier is None or supplier.name == SILENT:
+                continue
+            answered = planned + timedelta(days=9, hours=uitvraag.id or 0)  # type: ignore[operator]
+            _answer(session, app, uitvraag, supplier.name, now=answered, today=now.date())
+    for days in (17, 28, 32, 47):  # reminders, the deadline, the CISO's turn
+        tick(engine=engine, config=config, now=planned + timedelta(days=days))
+
+
+def _answer(session: Session, app: Flask, uitvraag: Uitvraag, supplier: str, *, now: datetime, today: date) -> None:
+    state = load_state(session, uitvraag_id=uitvraag.id)  # type: ignore[arg-type]
+    answers, evidence = best_answers(state.questionnaire, now.date(), state.facts)
+    if supplier == WEAK:
+        answers.update(_weak_answers(state.questionnaire.questions(), answers, count=3))
+    save_answers(session, state=state, values=answers, now=now, actor="demo")
+    for question_id in evidence:
+        question = state.questionnaire.question(question_id)
+        expires_on = None
+        if question.expiry:
+            # Certificates valid for two more years, except the supplier whose certificates lapse soon.
+            expires_on = today + timedelta(days=40) if supplier == EXPIRING else today + timedelta(days=730)
+        add_evidence(
+            session,
+            state=state,
+            question_id=question_id,
+            stream=io.BytesIO(DEMO_PDF),
+            filename=f"{question_id}.pdf",
+            expires_on=expires_on,
+            upload_dir=app.config["UPLOAD_DIR"],
+            max_bytes=app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
+            now=now,
+            actor="demo",
+        )
+    session.commit()
+    contract = session.exec(
+        select(Contract).join(UitvraagContract).where(UitvraagContract.uitvraag_id == uitvraag.id)
+    ).first()
+    respondent = contract.supplier_email if contract else "security@leverancier.example"
+    submit(
+        session,
+        uitvraag_id=uitvraag.id,  # type: ignore[arg-type]
+        attestation={"name": "Sam de Leverancier", "role": "Security officer", "email": respondent, "truthful": "yes"},
+        now=now + timedelta(minutes=30),
+        actor="demo",
+        base_url=app.config["BASE_URL"],
+    )
+
+
+def _weak_answers(questions: Any, answers: dict[str, Any], *, count: int) -> dict[str, Any]:
+    """The first `count` answered choice questions that have a critical weak option, answered with it."""
+    weak: dict[str, Any] = {}
+    for question in questions:
+        option = _critical_option(question)
+        if option is not None and question.id in answers:
+            weak[question.id] = [option] if question.type == "multi-choice" else option
+            if len(weak) == count:
+                break
+    return weak
+
+
+def _critical_option(question: Question) -> str | None:
+    if question.type not in ("choice", "yes-no") or question.evidence != "never":
+        return None
+    for rule in question.rules:
+        if rule.severity == "critical" and rule.options:
+            return rule.options[0]
+    return None

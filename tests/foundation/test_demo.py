@@ -1,0 +1,33 @@
+"""The demo a newcomer sees: the register, staff, and last quarter's history, made by the real functions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import select
+
+from bot.demo import seed_demo
+from bot.models import Contract, Escalation, Finding, OutboxMessage, StaffUser, Submission, Uitvraag
+
+
+def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, session):
+    seed_demo(app)
+
+    assert len(session.exec(select(Contract)).all()) == 6
+    roles = Counter(u.role for u in session.exec(select(StaffUser)))
+    assert roles == {"contract-manager": 3, "ciso": 1, "admin": 1}
+    uitvragen = session.exec(select(Uitvraag)).all()
+    submitted = session.exec(select(Submission)).all()
+    assert len(submitted) >= 5 and len(uitvragen) > len(submitted)  # one supplier never answered
+    assert any(f.severity == "critical" for f in session.exec(select(Finding)))
+    levels = {e.level for e in session.exec(select(Escalation))}
+    assert {"supplier", "owner", "ciso"} <= levels
+    kinds = Counter(m.kind for m in session.exec(select(OutboxMessage)))
+    assert kinds["invitation"] == len(uitvragen) and kinds["receipt"] == len(submitted)
+    assert kinds["escalation-digest"] >= 3
+
+    mails = len(session.exec(select(OutboxMessage)).all())
+    session.commit()
+    seed_demo(app)
+    assert len(session.exec(select(Uitvraag)).all()) == len(uitvragen)
+    assert len(session.exec(select(OutboxMessage)).all()) == mails
