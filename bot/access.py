@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -34,14 +35,35 @@ class TokenLookup:
         return self.state is TokenState.VALID
 
 
-def token_expiry(uitvraag: Uitvraag, grace_days: int) -> datetime:
-    assert uitvraag.deadline is not None
-    return uitvraag.deadline + timedelta(days=grace_days)
+def token_expiry(deadline: datetime | None, grace_days: int) -> datetime:
+    """When a link to an uitvraag with this deadline stops working."""
+    assert deadline is not None
+    return deadline + timedelta(days=grace_days)
+
+
+def new_token_row(
+    *, uitvraag_id: int, deadline: datetime, now: datetime, grace_days: int
+) -> tuple[str, dict[str, Any]]:
+    """A fresh link token and the AccessToken columns that store it (only its SHA-256; the token goes in the mail).
+
+    Used by `issue_token` and by the planner's and the sweep's bulk inserts alike.
+    """
+    token, digest = new_token()
+    row = {
+        "uitvraag_id": uitvraag_id,
+        "token_hash": digest,
+        "created_at": now,
+        "expires_at": token_expiry(deadline, grace_days),
+        "first_used_at": None,
+        "revoked_at": None,
+        "superseded_at": None,
+    }
+    return token, row
 
 
 def issue_token(session: Session, *, uitvraag: Uitvraag, now: datetime, grace_days: int) -> str:
     """Create a new link token for `uitvraag`, superseding any earlier live one. Returns the token itself."""
-    assert uitvraag.id is not None
+    assert uitvraag.id is not None and uitvraag.deadline is not None
     live = session.exec(
         select(AccessToken).where(
             AccessToken.uitvraag_id == uitvraag.id,
@@ -52,15 +74,8 @@ def issue_token(session: Session, *, uitvraag: Uitvraag, now: datetime, grace_da
     for old in live:
         old.superseded_at = now
         session.add(old)
-    token, digest = new_token()
-    session.add(
-        AccessToken(
-            uitvraag_id=uitvraag.id,
-            token_hash=digest,
-            created_at=now,
-            expires_at=token_expiry(uitvraag, grace_days),
-        )
-    )
+    token, row = new_token_row(uitvraag_id=uitvraag.id, deadline=uitvraag.deadline, now=now, grace_days=grace_days)
+    session.add(AccessToken(**row))
     return token
 
 
@@ -73,7 +88,7 @@ def extend_tokens(session: Session, *, uitvraag: Uitvraag, grace_days: int) -> N
             AccessToken.superseded_at.is_(None),  # type: ignore[union-attr]
         )
     ):
-        token.expires_at = token_expiry(uitvraag, grace_days)
+        token.expires_at = token_expiry(uitvraag.deadline, grace_days)
         session.add(token)
 
 

@@ -10,6 +10,28 @@ from sqlmodel import Session
 from bot.models import AuditLog
 
 
+def new_row(
+    *,
+    now: datetime,
+    actor: str,
+    action: str,
+    organisation_id: int | None = None,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit row: for `record` and the bulk writers alike."""
+    return {
+        "at": now,
+        "organisation_id": organisation_id,
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "detail": detail,
+    }
+
+
 def record(
     session: Session,
     *,
@@ -23,13 +45,15 @@ def record(
 ) -> AuditLog:
     """Add one audit row to the session (the caller commits)."""
     entry = AuditLog(
-        at=now,
-        actor=actor,
-        action=action,
-        organisation_id=organisation_id,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        detail=detail,
+        **new_row(
+            now=now,
+            actor=actor,
+            action=action,
+            organisation_id=organisation_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail=detail,
+        )
     )
     session.add(entry)
     return entry

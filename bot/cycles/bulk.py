@@ -1,8 +1,9 @@
 """Bulk writes shared by the planner and the sweep: links, link tokens, outbox rows and audit rows.
 
-Planning a cycle writes tens of thousands of rows, so these build plain row dicts for one multi-row INSERT per
-table instead of one ORM object per row. They write exactly what `bot.access.issue_token`,
-`bot.mail.outbox.enqueue` and `bot.audit.record` would, and callers rely on the same unique keys.
+Planning a cycle writes tens of thousands of rows, so these insert plain row dicts in one multi-row INSERT per
+table instead of one ORM object per row. The dicts come from the same builders that `bot.access.issue_token`,
+`bot.mail.outbox.enqueue` and `bot.audit.record` use (`new_token_row`, `outbox.new_row`, `audit.new_row`), so
+both paths write the same rows, and callers rely on the same unique keys.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.access import new_token_row
 from bot.cycles.rendering import MailRenderer
-from bot.mail.outbox import message_id_for
+from bot.mail import outbox
 from bot.mail.render import render_mail
-from bot.models import AccessToken, AuditLog, OutboxMessage, OutboxStatus
-from bot.tokens import new_token
+from bot.models import AccessToken, AuditLog, OutboxMessage
 
 ACTOR = "system"
 UITVRAAG_KEY = ("organisation_id", "supplier_id", "questionnaire_id", "cycle_id", "round")  # unique together
@@ -77,26 +78,14 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
 def new_token_rows(
     uitvragen: Iterable[tuple[int, datetime]], *, now: datetime, grace_days: int
 ) -> tuple[dict[int, str], list[dict[str, Any]]]:
-    """A fresh link token per (uitvraag id, deadline): the tokens by uitvraag id, and the AccessToken rows.
-
-    Only the SHA-256 of a token goes into the rows; the token itself only into the mail.
-    """
+    """A fresh link token per (uitvraag id, deadline): the tokens by uitvraag id, and the AccessToken rows."""
     tokens: dict[int, str] = {}
     rows: list[dict[str, Any]] = []
     for uitvraag_id, deadline in uitvragen:
-        token, digest = new_token()
-        tokens[uitvraag_id] = token
-        rows.append(
-            {
-                "uitvraag_id": uitvraag_id,
-                "token_hash": digest,
-                "created_at": now,
-                "expires_at": deadline + timedelta(days=grace_days),
-                "first_used_at": None,
-                "revoked_at": None,
-                "superseded_at": None,
-            }
+        tokens[uitvraag_id], row = new_token_row(
+            uitvraag_id=uitvraag_id, deadline=deadline, now=now, grace_days=grace_days
         )
+        rows.append(row)
     return tokens, rows
 
 
@@ -125,57 +114,30 @@ def outbox_row(
     uitvraag_id: int | None = None,
     renderer: MailRenderer | None = None,
 ) -> dict[str, Any]:
-    """The OutboxMessage row `enqueue` would add for this mail, rendered from its templates.
+    """The OutboxMessage row `enqueue` would add for this mail (its MIME body is built at delivery, see new_row).
 
     Pass one `renderer` for many mails of a kind: it renders each shape of mail once (see rendering.py).
     """
     rendered = (
         renderer.render(kind, language, context) if renderer is not None else render_mail(kind, language, context)
     )
-    return {
-        "idempotency_key": key,
-        "message_id": message_id_for(domain),
-        "kind": kind,
-        "language": language,
-        "to_addr": to,
-        "reply_to": reply_to,
-        "subject": rendered.subject,
-        "body_text": rendered.text,
-        "body_html": rendered.html,
-        "organisation_id": organisation_id,
-        "uitvraag_id": uitvraag_id,
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": None,
-        "created_at": now,
-        "sent_at": None,
-    }
+    return outbox.new_row(
+        key=key,
+        kind=kind,
+        to=to,
+        language=language,
+        rendered=rendered,
+        now=now,
+        mail_from_domain=domain,
+        reply_to=reply_to,
+        organisation_id=organisation_id,
+        uitvraag_id=uitvraag_id,
+        mime_body=False,
+    )
 
 
 def insert_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return insert_returning_ids(session, OutboxMessage, rows, ("idempotency_key",))
-
-
-def audit_row(
-    *,
-    now: datetime,
-    action: str,
-    organisation_id: int | None,
-    subject_type: str | None = None,
-    subject_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-    actor: str = ACTOR,
-) -> dict[str, Any]:
-    return {
-        "at": now,
-        "organisation_id": organisation_id,
-        "actor": actor,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "detail": detail,
-    }
 
 
 def insert_audit(session: Session, rows: list[dict[str, Any]]) -> None:

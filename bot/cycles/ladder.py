@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import audit
 from bot.cycles import bulk
 from bot.cycles.facts import UitvraagFacts
 from bot.cycles.sweep import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
@@ -77,8 +78,9 @@ def owner_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason:
 
 def audit_rows(context: SweepContext, rows: list[dict[str, Any]], organisation_of: dict[int, int]) -> list[dict]:
     return [
-        bulk.audit_row(
+        audit.new_row(
             now=context.now,
+            actor=bulk.ACTOR,
             action="uitvraag.escalated",
             organisation_id=organisation_of[row["uitvraag_id"]],
             subject_type="uitvraag",

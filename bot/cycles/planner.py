@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot import audit
 from bot.cycles import bulk, carry
 from bot.cycles.periods import cadence_months, ensure_cycle, period_for
 from bot.cycles.rendering import MailRenderer
@@ -394,8 +395,9 @@ def _write_batch(
             )
         )
         audits.append(
-            bulk.audit_row(
+            audit.new_row(
                 now=now,
+                actor=bulk.ACTOR,
                 action="uitvraag.invited",
                 organisation_id=organisation.id,
                 subject_type="uitvraag",
@@ -435,8 +437,9 @@ def _write_additions(
                 }
             )
         audits.append(
-            bulk.audit_row(
+            audit.new_row(
                 now=setup.now,
+                actor=bulk.ACTOR,
                 action="uitvraag.contracts-added",
                 organisation_id=organisation.id,
                 subject_type="uitvraag",

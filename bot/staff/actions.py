@@ -377,7 +377,7 @@ def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: 
             "Deze uitvraag is al afgerond; er is geen link meer nodig.",
             "This uitvraag is finished; no link is needed any more.",
         )
-    if token_expiry(uitvraag, mail.grace_days) <= now:
+    if token_expiry(uitvraag.deadline, mail.grace_days) <= now:
         raise ActionError(
             "resend",
             "De termijn is te lang verstreken voor een nieuwe link; verleng eerst de termijn.",
