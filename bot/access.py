@@ -114,11 +114,16 @@ def lookup_token(session: Session, token: str, *, now: datetime) -> TokenLookup:
     row = session.exec(select(AccessToken).where(AccessToken.token_hash == hash_token(token))).first()
     if row is None:
         return TokenLookup(TokenState.UNKNOWN)
-    if row.revoked_at is not None:
-        return TokenLookup(TokenState.REVOKED, row)
-    if row.superseded_at is not None:
-        return TokenLookup(TokenState.SUPERSEDED, row)
-    assert row.expires_at is not None
-    if now >= row.expires_at:
-        return TokenLookup(TokenState.EXPIRED, row)
-    return TokenLookup(TokenState.VALID, row)
+    return TokenLookup(token_state(row.revoked_at, row.superseded_at, row.expires_at, now), row)
+
+
+def token_state(
+    revoked_at: datetime | None, superseded_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> TokenState:
+    """What a known token is worth at `now`: revoked before superseded before expired."""
+    if revoked_at is not None:
+        return TokenState.REVOKED
+    if superseded_at is not None:
+        return TokenState.SUPERSEDED
+    assert expires_at is not None
+    return TokenState.EXPIRED if now >= expires_at else TokenState.VALID

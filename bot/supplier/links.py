@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import audit, ratelimit
-from bot.access import TokenLookup, TokenState, lookup_token
+from bot.access import TokenLookup, TokenState, lookup_token, token_state
 from bot.models import AccessToken, Contract, Uitvraag, UitvraagContract, UitvraagStatus
 
 # Guessing: this many unknown tokens per client address per window, then every look-up from it is refused.
@@ -114,18 +114,6 @@ _SESSION_TOKEN = sa.select(
 
 def _state_of(row: Any, now: datetime) -> TokenState:
     return token_state(row.revoked_at, row.superseded_at, row.expires_at, now)
-
-
-def token_state(
-    revoked_at: datetime | None, superseded_at: datetime | None, expires_at: datetime | None, now: datetime
-) -> TokenState:
-    """What a known token is worth at `now` (the same order of checks as `bot.access.lookup_token`)."""
-    if revoked_at is not None:
-        return TokenState.REVOKED
-    if superseded_at is not None:
-        return TokenState.SUPERSEDED
-    assert expires_at is not None
-    return TokenState.EXPIRED if now >= expires_at else TokenState.VALID
 
 
 @dataclass(frozen=True)
