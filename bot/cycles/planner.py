@@ -48,6 +48,7 @@ from bot.questionnaires.loader import get_questionnaire
 from bot.questionnaires.model import Questionnaire
 from bot.questionnaires.selection import questionnaires_for
 from bot.questionnaires.snapshots import ensure_snapshot
+from bot.uitvragen import contract_rows
 
 log = logging.getLogger(__name__)
 
@@ -325,15 +326,15 @@ def _write_batch(
     ids = bulk.insert_returning_ids(session, Uitvraag, rows, bulk.UITVRAAG_KEY)
 
     links = [
-        {
-            "uitvraag_id": uitvraag_id,
-            "contract_id": contract.id,
-            "questionnaire_id": item.questionnaire_id,
-            "cycle_id": item.cycle.id,
-            "round": item.round,
-        }
+        row
         for uitvraag_id, item in zip(ids, batch, strict=True)
-        for contract in item.contracts
+        for row in contract_rows(
+            uitvraag_id=uitvraag_id,
+            contract_ids=[contract.id for contract in item.contracts],
+            questionnaire_id=item.questionnaire_id,
+            cycle_id=item.cycle.id,
+            round=item.round,
+        )
     ]
     bulk.insert_rows(session, UitvraagContract, links)
 
@@ -426,16 +427,13 @@ def _write_additions(
     links = []
     audits = []
     for addition in additions:
-        for contract in addition.contracts:
-            links.append(
-                {
-                    "uitvraag_id": addition.uitvraag_id,
-                    "contract_id": contract.id,
-                    "questionnaire_id": addition.questionnaire_id,
-                    "cycle_id": addition.cycle.id,
-                    "round": addition.round,
-                }
-            )
+        links += contract_rows(
+            uitvraag_id=addition.uitvraag_id,
+            contract_ids=[contract.id for contract in addition.contracts],
+            questionnaire_id=addition.questionnaire_id,
+            cycle_id=addition.cycle.id,
+            round=addition.round,
+        )
         audits.append(
             audit.new_row(
                 now=setup.now,

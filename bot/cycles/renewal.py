@@ -20,15 +20,8 @@ import sqlalchemy as sa
 from bot.cycles import bulk
 from bot.cycles.ladder import audit_rows, escalation_row, owner_rows
 from bot.cycles.sweep import SUBMITTED, SweepContext, in_batches
-from bot.models import (
-    AccessToken,
-    Escalation,
-    EvidenceFile,
-    Uitvraag,
-    UitvraagContract,
-    UitvraagKind,
-    UitvraagStatus,
-)
+from bot.models import Escalation, EvidenceFile, Uitvraag, UitvraagKind
+from bot.uitvragen import create_follow_up
 
 LOOKBACK_DAYS = 90  # a document that lapsed longer ago than this was escalated already (or is history)
 MIN_DAYS_TO_ANSWER = 7
@@ -196,64 +189,25 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
     session = context.session
     config = context.config
     now = context.now
-    u = Uitvraag.__table__.c
-    last_round = session.execute(
-        sa.select(sa.func.max(u.round)).where(
-            u.organisation_id == source.organisation_id,
-            u.supplier_id == source.supplier_id,
-            u.questionnaire_id == source.questionnaire_id,
-            u.cycle_id == source.cycle_id,
-        )
-    ).scalar_one()
     # Ask for the renewal before the document expires, but leave the supplier at least a week.
     expires_at = bulk.deadline_after(now, (document["expires_on"] - context.today).days - 1)
     deadline = max(
         min(bulk.deadline_after(now, int(config["DEADLINE_DAYS"])), expires_at),
         bulk.deadline_after(now, MIN_DAYS_TO_ANSWER),
     )
-    [uitvraag_id] = bulk.insert_returning_ids(
+    contracts = source.active_contracts(context.today)
+    request, token = create_follow_up(
         session,
-        Uitvraag,
-        [
-            {
-                "organisation_id": source.organisation_id,
-                "supplier_id": source.supplier_id,
-                "cycle_id": source.cycle_id,
-                "questionnaire_id": source.questionnaire_id,
-                "snapshot_id": source.snapshot_id,
-                "round": (last_round or 0) + 1,
-                "kind": UitvraagKind.EVIDENCE.value,
-                "parent_id": source.id,
-                "question_ids": [document["question_id"]],
-                "remark": None,
-                "status": UitvraagStatus.PENDING.value,
-                "recipient_email": source.recipient_email,
-                "language": source.language,
-                "deadline": deadline,
-                "created_at": now,
-            }
-        ],
-        bulk.UITVRAAG_KEY,
+        parent=session.get_one(Uitvraag, source.id),
+        kind=UitvraagKind.EVIDENCE,
+        question_ids=[document["question_id"]],
+        contract_ids=[contract.id for contract in contracts],
+        deadline=deadline,
+        now=now,
+        grace_days=int(config["TOKEN_GRACE_DAYS"]),
     )
-    bulk.insert_rows(
-        session,
-        UitvraagContract,
-        [
-            {
-                "uitvraag_id": uitvraag_id,
-                "contract_id": contract.id,
-                "questionnaire_id": source.questionnaire_id,
-                "cycle_id": source.cycle_id,
-                "round": (last_round or 0) + 1,
-            }
-            for contract in source.active_contracts(context.today)
-        ],
-    )
-    tokens, token_rows = bulk.new_token_rows(
-        [(uitvraag_id, deadline)], now=now, grace_days=int(config["TOKEN_GRACE_DAYS"])
-    )
-    bulk.insert_rows(session, AccessToken, token_rows)
-    owner = source.active_contracts(context.today)[0]
+    uitvraag_id = request.id
+    owner = contracts[0]
     text = context.reader.question_text(source.snapshot_id, document["question_id"])
     [outbox_id] = bulk.insert_outbox(
         session,
@@ -270,7 +224,7 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
                     "question": text.get(source.language, text["nl"]),
                     "expires_on": document["expires_on"],
                     "deadline": deadline.date(),
-                    "link": bulk.supplier_link(config, tokens[uitvraag_id]),
+                    "link": bulk.supplier_link(config, token),
                     "owner_name": owner.owner_name,
                     "owner_email": owner.owner_email,
                 },

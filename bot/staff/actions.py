@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.access import extend_tokens, issue_token, revoke_tokens, token_expiry
@@ -35,6 +34,7 @@ from bot.models import (
 )
 from bot.staff.texts import question_text, questionnaire_for, title
 from bot.tokens import hash_token
+from bot.uitvragen import create_follow_up
 
 DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
 MAX_ACCEPT_YEARS = 3
@@ -236,44 +236,18 @@ def request_improvement(
     remark = _text(remark, "remark", MAX_REMARK, "een toelichting voor de leverancier", "a remark for the supplier")
     due = _parse_future_deadline(deadline, now)
 
-    highest = session.exec(
-        select(sa.func.max(Uitvraag.round)).where(
-            Uitvraag.organisation_id == uitvraag.organisation_id,
-            Uitvraag.supplier_id == uitvraag.supplier_id,
-            Uitvraag.questionnaire_id == uitvraag.questionnaire_id,
-            Uitvraag.cycle_id == uitvraag.cycle_id,
-        )
-    ).one()
-    follow_up = Uitvraag(
-        organisation_id=uitvraag.organisation_id,
-        supplier_id=uitvraag.supplier_id,
-        cycle_id=uitvraag.cycle_id,
-        questionnaire_id=uitvraag.questionnaire_id,
-        snapshot_id=uitvraag.snapshot_id,
-        round=(highest or 0) + 1,
+    supplier, organisation, cycle, contracts = _mail_base(session, uitvraag)
+    follow_up, token = create_follow_up(
+        session,
+        parent=uitvraag,
         kind=UitvraagKind.FOLLOW_UP,
-        parent_id=uitvraag.id,
         question_ids=chosen,
         remark=remark,
-        status=UitvraagStatus.PENDING,
-        recipient_email=uitvraag.recipient_email,
-        language=uitvraag.language,
+        contract_ids=[c.id for c in contracts if c.id is not None],
         deadline=due,
-        created_at=now,
+        now=now,
+        grace_days=mail.grace_days,
     )
-    session.add(follow_up)
-    session.flush()
-    supplier, organisation, cycle, contracts = _mail_base(session, uitvraag)
-    for contract in contracts:
-        session.add(
-            UitvraagContract(
-                uitvraag_id=follow_up.id,  # type: ignore[arg-type]
-                contract_id=contract.id,  # type: ignore[arg-type]
-                questionnaire_id=follow_up.questionnaire_id,
-                cycle_id=follow_up.cycle_id,
-                round=follow_up.round,
-            )
-        )
     for answer in session.exec(
         select(Answer).where(Answer.uitvraag_id == uitvraag.id, col(Answer.question_id).in_(chosen))
     ):
@@ -286,7 +260,6 @@ def request_improvement(
                 updated_at=now,
             )
         )
-    token = issue_token(session, uitvraag=follow_up, now=now, grace_days=mail.grace_days)
     lang = follow_up.language
     enqueue(
         session,

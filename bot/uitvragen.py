@@ -1,0 +1,94 @@
+"""Creating uitvragen: the contracts an uitvraag covers, and follow-ups that ask chosen questions again.
+
+A follow-up is asked in the next round of its parent's cycle: staff ask for improvement of answers (kind
+"follow-up", bot.staff.actions) and the sweep asks for a renewed certificate or report (kind "evidence",
+bot.cycles.renewal). Both are made here with their contracts and a fresh link; the caller queues the mail that
+carries the link, and commits. The planner writes regular uitvragen in bulk (bot.cycles.planner) with the same
+contract rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot.access import issue_token
+from bot.models import Uitvraag, UitvraagContract, UitvraagKind, UitvraagStatus
+
+
+def contract_rows(
+    *, uitvraag_id: int, contract_ids: Iterable[int], questionnaire_id: str, cycle_id: int, round: int
+) -> list[dict[str, Any]]:
+    """The UitvraagContract rows of an uitvraag. They repeat its questionnaire, cycle and round, so that the
+    database keeps a contract in one uitvraag per questionnaire, cycle and round."""
+    return [
+        {
+            "uitvraag_id": uitvraag_id,
+            "contract_id": contract_id,
+            "questionnaire_id": questionnaire_id,
+            "cycle_id": cycle_id,
+            "round": round,
+        }
+        for contract_id in contract_ids
+    ]
+
+
+def create_follow_up(
+    session: Session,
+    *,
+    parent: Uitvraag,
+    kind: UitvraagKind,
+    question_ids: list[str],
+    contract_ids: Iterable[int],
+    deadline: datetime,
+    now: datetime,
+    grace_days: int,
+    remark: str | None = None,
+) -> tuple[Uitvraag, str]:
+    """A follow-up of `parent` that asks `question_ids` again, covering `contract_ids`, with a fresh link.
+
+    Returns the new uitvraag (flushed: it has its id) and its link token. Two racing callers get the same round;
+    the unique key on the round lets one commit win.
+    """
+    highest = session.exec(
+        select(sa.func.max(Uitvraag.round)).where(
+            Uitvraag.organisation_id == parent.organisation_id,
+            Uitvraag.supplier_id == parent.supplier_id,
+            Uitvraag.questionnaire_id == parent.questionnaire_id,
+            Uitvraag.cycle_id == parent.cycle_id,
+        )
+    ).one()
+    follow_up = Uitvraag(
+        organisation_id=parent.organisation_id,
+        supplier_id=parent.supplier_id,
+        cycle_id=parent.cycle_id,
+        questionnaire_id=parent.questionnaire_id,
+        snapshot_id=parent.snapshot_id,
+        round=(highest or 0) + 1,
+        kind=kind,
+        parent_id=parent.id,
+        question_ids=question_ids,
+        remark=remark,
+        status=UitvraagStatus.PENDING,
+        recipient_email=parent.recipient_email,
+        language=parent.language,
+        deadline=deadline,
+        created_at=now,
+    )
+    session.add(follow_up)
+    session.flush()
+    assert follow_up.id is not None
+    rows = contract_rows(
+        uitvraag_id=follow_up.id,
+        contract_ids=contract_ids,
+        questionnaire_id=follow_up.questionnaire_id,
+        cycle_id=follow_up.cycle_id,
+        round=follow_up.round,
+    )
+    session.add_all(UitvraagContract(**row) for row in rows)
+    token = issue_token(session, uitvraag=follow_up, now=now, grace_days=grace_days)
+    return follow_up, token
