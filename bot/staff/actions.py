@@ -172,16 +172,57 @@ def accept_risk(
     return finding
 
 
-def _contracts_context(contracts: list[Contract]) -> list[dict[str, str]]:
-    return [{"reference": c.reference, "name": c.name} for c in contracts]
-
-
-def _mail_base(session: Session, uitvraag: Uitvraag) -> tuple[Supplier, Organisation, ReviewCycle, list[Contract]]:
+def _queue_link_mail(
+    session: Session,
+    *,
+    uitvraag: Uitvraag,
+    contracts: list[Contract],
+    token: str,
+    key: str,
+    owner: tuple[str, str],
+    now: datetime,
+    mail: MailSettings,
+) -> None:
+    """Queue the mail that carries a link to `uitvraag`: a follow-up's names its questions and the remark, any
+    other is an invitation. `owner` is the (name, e-mail) the supplier can ask and reply to."""
     supplier = session.get(Supplier, uitvraag.supplier_id)
     organisation = session.get(Organisation, uitvraag.organisation_id)
     cycle = session.get(ReviewCycle, uitvraag.cycle_id)
-    assert supplier is not None and organisation is not None and cycle is not None
-    return supplier, organisation, cycle, contracts_of(session, uitvraag)
+    assert supplier is not None and organisation is not None and cycle is not None and uitvraag.deadline is not None
+    questionnaire = questionnaire_for(session, uitvraag)
+    lang = uitvraag.language
+    owner_name, owner_email = owner
+    context: dict[str, object] = {
+        "supplier_name": supplier.name,
+        "organisation_name": organisation.name,
+        "contracts": [{"reference": c.reference, "name": c.name} for c in contracts],
+        "questionnaire_title": title(questionnaire, uitvraag, lang),
+        "cycle": cycle.name,
+        "deadline": uitvraag.deadline.date(),
+        "link": f"{mail.base_url.rstrip('/')}/q/{token}",
+        "owner_name": owner_name,
+        "owner_email": owner_email,
+    }
+    kind = "invitation"
+    if uitvraag.kind == UitvraagKind.FOLLOW_UP:
+        kind = "follow-up"
+        context["remark"] = uitvraag.remark or ""
+        context["questions"] = [
+            {"id": qid, "text": question_text(questionnaire, qid, lang)} for qid in (uitvraag.question_ids or [])
+        ]
+    enqueue(
+        session,
+        key=key,
+        kind=kind,
+        to=uitvraag.recipient_email,
+        language=lang,
+        context=context,
+        now=now,
+        mail_from_domain=mail.mail_from_domain,
+        reply_to=owner_email,
+        organisation_id=uitvraag.organisation_id,
+        uitvraag_id=uitvraag.id,
+    )
 
 
 def _parse_future_deadline(day: date | None, now: datetime, field: str = "deadline") -> datetime:
@@ -236,7 +277,7 @@ def request_improvement(
     remark = _text(remark, "remark", MAX_REMARK, "een toelichting voor de leverancier", "a remark for the supplier")
     due = _parse_future_deadline(deadline, now)
 
-    supplier, organisation, cycle, contracts = _mail_base(session, uitvraag)
+    contracts = contracts_of(session, uitvraag)
     follow_up, token = create_follow_up(
         session,
         parent=uitvraag,
@@ -260,31 +301,15 @@ def request_improvement(
                 updated_at=now,
             )
         )
-    lang = follow_up.language
-    enqueue(
+    _queue_link_mail(
         session,
+        uitvraag=follow_up,
+        contracts=contracts,
+        token=token,
         key=f"follow-up:{follow_up.id}",
-        kind="follow-up",
-        to=follow_up.recipient_email,
-        language=lang,
-        context={
-            "supplier_name": supplier.name,
-            "organisation_name": organisation.name,
-            "contracts": _contracts_context(contracts),
-            "questionnaire_title": title(questionnaire, uitvraag, lang),
-            "cycle": cycle.name,
-            "deadline": due.date(),
-            "remark": remark,
-            "questions": [{"id": qid, "text": question_text(questionnaire, qid, lang)} for qid in chosen],
-            "link": f"{mail.base_url.rstrip('/')}/q/{token}",
-            "owner_name": actor.name or actor.email,
-            "owner_email": actor.email,
-        },
+        owner=(actor.name or actor.email, actor.email),
         now=now,
-        mail_from_domain=mail.mail_from_domain,
-        reply_to=actor.email,
-        organisation_id=follow_up.organisation_id,
-        uitvraag_id=follow_up.id,
+        mail=mail,
     )
     _audit(
         session,
@@ -359,42 +384,11 @@ def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: 
     token = issue_token(session, uitvraag=uitvraag, now=now, grace_days=mail.grace_days)
     session.flush()
     row = session.exec(select(AccessToken).where(AccessToken.token_hash == hash_token(token))).one()
-    supplier, organisation, cycle, contracts = _mail_base(session, uitvraag)
-    questionnaire = questionnaire_for(session, uitvraag)
-    lang = uitvraag.language
-    owner_name, owner_email = _owner(contracts, actor)
-    assert uitvraag.deadline is not None
-    context: dict[str, object] = {
-        "supplier_name": supplier.name,
-        "organisation_name": organisation.name,
-        "contracts": _contracts_context(contracts),
-        "questionnaire_title": title(questionnaire, uitvraag, lang),
-        "cycle": cycle.name,
-        "deadline": uitvraag.deadline.date(),
-        "link": f"{mail.base_url.rstrip('/')}/q/{token}",
-        "owner_name": owner_name,
-        "owner_email": owner_email,
-    }
-    kind = "invitation"
-    if uitvraag.kind == UitvraagKind.FOLLOW_UP:
-        kind = "follow-up"
-        context["remark"] = uitvraag.remark or ""
-        context["questions"] = [
-            {"id": qid, "text": question_text(questionnaire, qid, lang)} for qid in (uitvraag.question_ids or [])
-        ]
     key = f"resend:{uitvraag.id}:{row.id}"
-    enqueue(
-        session,
-        key=key,
-        kind=kind,
-        to=uitvraag.recipient_email,
-        language=lang,
-        context=context,
-        now=now,
-        mail_from_domain=mail.mail_from_domain,
-        reply_to=owner_email,
-        organisation_id=uitvraag.organisation_id,
-        uitvraag_id=uitvraag.id,
+    contracts = contracts_of(session, uitvraag)
+    owner = _owner(contracts, actor)
+    _queue_link_mail(
+        session, uitvraag=uitvraag, contracts=contracts, token=token, key=key, owner=owner, now=now, mail=mail
     )
     _audit(session, actor, uitvraag, "uitvraag.link-resent", now, to=uitvraag.recipient_email)
     return key
