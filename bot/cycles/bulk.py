@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from email.utils import parseaddr
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +17,7 @@ from sqlmodel import Session
 
 from bot.access import new_token_row
 from bot.cycles.rendering import MailRenderer
-from bot.mail import outbox
+from bot.mail import message, outbox
 from bot.mail.render import render_mail
 from bot.models import AccessToken, AuditLog, OutboxMessage
 
@@ -50,10 +49,8 @@ def overview_link(config: Mapping[str, Any]) -> str:
 
 
 def mail_domain(config: Mapping[str, Any]) -> str:
-    """The right-hand side of Message-IDs: the domain of MAIL_FROM."""
-    _name, address = parseaddr(str(config.get("MAIL_FROM", "")))
-    domain = address.rpartition("@")[2]
-    return domain or "localhost"
+    """The right-hand side of Message-IDs: the domain of MAIL_FROM (as delivery reads it)."""
+    return message.mail_domain(str(config.get("MAIL_FROM", "")))
 
 
 def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[int]:
