@@ -9,7 +9,7 @@ both paths write the same rows, and callers rely on the same unique keys.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,7 +139,3 @@ def insert_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 def insert_audit(session: Session, rows: list[dict[str, Any]]) -> None:
     insert_rows(session, AuditLog, rows)
-
-
-def iso(value: date | datetime | None) -> str | None:
-    return None if value is None else value.isoformat()

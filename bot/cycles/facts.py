@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -148,10 +147,3 @@ class FactsReader:
     def person(self, organisation_id: int, email: str) -> Any | None:
         wanted = email.strip().lower()
         return next((p for p in self.staff(organisation_id) if p.email.strip().lower() == wanted), None)
-
-
-def by_key(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
-    grouped: dict[Any, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[getattr(row, key)].append(row)
-    return grouped

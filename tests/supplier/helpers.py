@@ -152,11 +152,6 @@ def open_link(client: Any, token: str) -> Any:
     return client.get(f"/q/{token}")
 
 
-def full_answers() -> dict[str, str]:
-    """Form fields that answer every question of the test questionnaire well (ISO 'no', so no upload needed)."""
-    return {"has-iso": "no", "notice-hours": "4", "mfa": "yes", "controls": "logging"}
-
-
 # Small real documents of each accepted kind, for uploads.
 def png_bytes() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
