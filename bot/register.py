@@ -301,6 +301,9 @@ def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, 
     report = ImportReport()
     organisations = {o.name.lower(): o for o in session.exec(select(Organisation))}
     suppliers: dict[str, Supplier] = {}
+    # Per organisation, read once: its contracts by reference and its staff by e-mail.
+    contracts: dict[int, dict[str, Contract]] = {}
+    staff_users: dict[int, dict[str, StaffUser]] = {}
     for row in rows:
         org = organisations.get(row.organisation.lower())
         if org is None:
@@ -342,14 +345,21 @@ def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, 
             wanted["cloud_hosted"] = row.cloud_hosted
         if row.active is not None:
             wanted["active"] = row.active
-        contract = session.exec(
-            select(Contract).where(Contract.organisation_id == org.id, Contract.reference == row.contract_ref)
-        ).first()
+        assert org.id is not None
+        if org.id not in contracts:
+            contracts[org.id] = {
+                c.reference: c for c in session.exec(select(Contract).where(Contract.organisation_id == org.id))
+            }
+            staff_users[org.id] = {
+                u.email: u for u in session.exec(select(StaffUser).where(StaffUser.organisation_id == org.id))
+            }
+        contract = contracts[org.id].get(row.contract_ref)
         if contract is None:
             contract = Contract(
                 organisation_id=org.id, reference=row.contract_ref, created_at=now, updated_at=now, **wanted
             )
             session.add(contract)
+            contracts[org.id][row.contract_ref] = contract
             report.created += 1
             report.changes.append(f"row {row.line}: new contract {row.contract_ref} ({row.contract_name})")
         else:
@@ -363,20 +373,16 @@ def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, 
                 report.changes.append(f"row {row.line}: contract {row.contract_ref} changes {', '.join(changed)}")
             else:
                 report.unchanged += 1
-        staff = session.exec(
-            select(StaffUser).where(StaffUser.organisation_id == org.id, StaffUser.email == row.owner_email)
-        ).first()
-        if staff is None:
-            session.add(
-                StaffUser(
-                    organisation_id=org.id,
-                    email=row.owner_email,
-                    name=row.owner_name,
-                    role=Role.CONTRACT_MANAGER,
-                    created_at=now,
-                )
+        if row.owner_email not in staff_users[org.id]:
+            staff = StaffUser(
+                organisation_id=org.id,
+                email=row.owner_email,
+                name=row.owner_name,
+                role=Role.CONTRACT_MANAGER,
+                created_at=now,
             )
-            session.flush()
+            session.add(staff)
+            staff_users[org.id][row.owner_email] = staff
             report.staff_created += 1
             report.changes.append(f"row {row.line}: new contract manager {row.owner_email}")
     audit.record(
