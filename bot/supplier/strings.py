@@ -80,6 +80,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "De gemeente vraagt u onderstaande vragen opnieuw te beantwoorden.",
         "The municipality asks you to answer the questions below again.",
     ),
+    "evidence_renewal": ("Nieuw bewijsstuk gevraagd", "Renewed document requested"),
+    "evidence_renewal_intro": (
+        "Een document dat u eerder aanleverde verloopt binnenkort. Upload de vernieuwde versie en vul in tot "
+        "wanneer die geldig is.",
+        "A document you supplied earlier expires soon. Upload the renewed version and enter until when it is valid.",
+    ),
     "remark": ("Toelichting van de gemeente", "Remark from the municipality"),
     "submit_title": ("Controleren en indienen", "Review and submit"),
     "submit_intro": (
@@ -122,7 +128,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "This digest can later prove exactly what was submitted.",
     ),
     "download_receipt": ("Ontvangstbewijs downloaden (JSON)", "Download receipt (JSON)"),
-    "your_answers": ("Uw antwoorden", "Your answers"),
+    "your_answers": ("Uw ingediende antwoorden bekijken", "View your submitted answers"),
     "read_only": (
         "Deze uitvraag is ingediend; de antwoorden zijn niet meer te wijzigen.",
         "This questionnaire has been submitted; the answers can no longer be changed.",
@@ -166,10 +172,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "no_session_title": ("Open de link uit uw e-mail", "Open the link from your e-mail"),
     "no_session_text": (
-        "Deze pagina is alleen te openen via de persoonlijke link in de e-mail van de gemeente. Open die link "
-        "opnieuw; uw opgeslagen antwoorden blijven bewaard.",
-        "This page can only be opened through the personal link in the municipality's e-mail. Open that link "
-        "again; your saved answers are kept.",
+        "Deze pagina opent alleen in de browser waarin u de persoonlijke link uit de uitnodiging of herinnering "
+        "van de gemeente hebt geopend. Open die link opnieuw; uw opgeslagen antwoorden blijven bewaard.",
+        "This page only opens in the browser in which you opened the personal link from the municipality's "
+        "invitation or reminder. Open that link again; your saved answers are kept.",
     ),
     "csrf_title": ("Uw formulier is verlopen", "Your form has expired"),
     "csrf_text": (

@@ -171,3 +171,28 @@ def test_the_link_problem_pages_are_accessible(live_server, session, page):
     page.goto(f"{live_server.url}/q/uitvraag/{expired.id}")
     assert page.get_by_role("heading", name="Open de link uit uw e-mail").is_visible()
     assert_accessible(page, "no session")
+
+
+def test_on_a_phone_the_form_fits_the_screen_and_stays_accessible(live_server, session, browser):
+    from bot.questionnaires.loader import parse_questionnaire
+    from tests.supplier.helpers import QUESTIONNAIRE_FILE
+
+    # Dutch compounds as long as the real questionnaires' ("gegevensbeschermingseffectbeoordeling").
+    text = QUESTIONNAIRE_FILE.read_text(encoding="utf-8")
+    text = text.replace('title_nl = "Zekerheid"', 'title_nl = "Verwerkersovereenkomstenbeheer"')
+    text = text.replace(
+        "Heeft u een geldig ISO 27001-certificaat voor deze dienst?",
+        "Levert u een gegevensbeschermingseffectbeoordelingsrapportage voor deze dienst?",
+    )
+    made = make_uitvraag(session, questionnaire=parse_questionnaire(text, name="long-words.toml"))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="nl-NL")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/q/{made.token}")
+        for path in ("", "/s/zekerheid", "/s/toegang", "/submit"):  # section ids stay as in the file
+            page.goto(f"{live_server.url}/q/uitvraag/{made.id}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path or 'overview'} is {width}px wide: the phone has to scroll sideways"
+        assert_accessible(page, "submission page on a phone")
+    finally:
+        context.close()

@@ -274,3 +274,12 @@ def test_every_section_of_every_shipped_questionnaire_renders_in_both_languages(
                 assert section.title.get(lang) in response.get_data(as_text=True)
         client.get(f"/q/uitvraag/{made.id}?lang=nl")
         assert client.get(f"/q/uitvraag/{made.id}/submit").status_code == 200
+
+
+def test_the_deadline_is_named_by_the_same_day_as_in_the_mail(client, session):
+    from datetime import UTC, datetime
+
+    # Deadlines are the end of a day in UTC, which is already the next day in Dutch local time.
+    made = opened(client, session, deadline=datetime(2099, 12, 29, 23, 59, 59, tzinfo=UTC))
+    page = client.get(f"/q/uitvraag/{made.id}").get_data(as_text=True)
+    assert "29 december 2099" in page and "30 december 2099" not in page
