@@ -25,7 +25,7 @@ from bot.models import (
 from bot.questionnaires.model import Questionnaire
 from bot.staff.actions import contracts_of
 from bot.staff.queries import SEVERITY_ORDER, finding_is_open, is_overdue
-from bot.staff.texts import format_answer, question_or_none, questionnaire_for
+from bot.staff.texts import format_answer, question_or_none, question_text, questionnaire_for
 
 
 @dataclass
@@ -80,6 +80,10 @@ class UitvraagDetail:
     def finding_open(self, finding: Finding) -> bool:
         return finding_is_open(finding, self.today)
 
+    def question_text(self, question_id: str, lang: str) -> str:
+        """The question as the supplier read it; its id when the snapshot cannot be read."""
+        return question_text(self.questionnaire, question_id, lang)
+
 
 MAIL_KINDS = {
     "invitation": ("Uitnodiging", "Invitation"),
@@ -98,6 +102,26 @@ ACTIONS = {
     "uitvraag.link-revoked": ("Link ingetrokken", "Link revoked"),
     "uitvraag.reviewed": ("Beoordeling afgerond", "Review done"),
 }
+
+
+# Why an escalation step was taken, by the start of its step key (see bot/cycles: "owner-findings",
+# "ciso-overdue:<date>", "reminder-14:<date>", "evidence-expiring:<question>:<hash>", ...).
+STEP_REASONS = (
+    ("owner-findings:lapsed", ("geaccepteerd risico verlopen", "accepted risk expired")),
+    ("owner-findings", ("zwakke of ontbrekende antwoorden", "weak or missing answers")),
+    ("evidence-expiring", ("bewijsstuk verloopt binnenkort", "evidence expires soon")),
+    ("evidence-lapsed", ("bewijsstuk verlopen", "evidence expired")),
+    ("reminder-", ("termijn nadert", "deadline approaching")),
+)
+
+
+def _step_reason(step: str) -> tuple[str, str]:
+    for prefix, reason in STEP_REASONS:
+        if step.startswith(prefix):
+            return reason
+    if "-overdue" in step:
+        return "geen antwoord binnen de termijn", "no answer within the deadline"
+    return "", ""
 
 
 def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
@@ -140,7 +164,9 @@ def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
             nl, en = "Geëscaleerd naar de CISO", "Escalated to the CISO"
         else:
             nl, en = "Geëscaleerd naar de contracteigenaar", "Escalated to the contract owner"
-        events.append(TimelineEvent(step.created_at, "escalation", nl, en, f"{step.step} · {step.recipient_email}"))
+        why_nl, why_en = _step_reason(step.step)
+        label_nl, label_en = (f"{nl} ({why_nl})", f"{en} ({why_en})") if why_nl else (nl, en)
+        events.append(TimelineEvent(step.created_at, "escalation", label_nl, label_en, step.recipient_email))
     for entry in session.exec(
         select(AuditLog).where(AuditLog.subject_type == "uitvraag", AuditLog.subject_id == uitvraag.id)
     ):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.models import QuestionnaireSnapshot, Uitvraag
 from bot.questionnaires.model import Question, Questionnaire
@@ -48,6 +50,34 @@ def question_text(questionnaire: Questionnaire | None, question_id: str, lang: s
 
 def title(questionnaire: Questionnaire | None, uitvraag: Uitvraag, lang: str) -> str:
     return questionnaire.title.get(lang) if questionnaire else uitvraag.questionnaire_id
+
+
+def questionnaire_titles(session: Session, questionnaire_ids: Iterable[str], lang: str) -> dict[str, str]:
+    """Display titles for lists (overview, report): from the shipped file, else the newest snapshot, else the id.
+
+    Lists show many uitvragen at once, so they name each questionnaire once instead of parsing every uitvraag's
+    snapshot; the uitvraag page itself reads its exact snapshot.
+    """
+    from bot.questionnaires.loader import QuestionnaireError, get_questionnaire
+    from bot.questionnaires.snapshots import questionnaire_from_snapshot
+
+    titles: dict[str, str] = {}
+    for questionnaire_id in sorted(set(questionnaire_ids)):
+        titles[questionnaire_id] = questionnaire_id
+        with contextlib.suppress(KeyError, QuestionnaireError):  # no (valid) shipped file: try its snapshot
+            titles[questionnaire_id] = get_questionnaire(questionnaire_id).title.get(lang)
+            continue
+        snapshot = session.exec(
+            select(QuestionnaireSnapshot)
+            .where(QuestionnaireSnapshot.questionnaire_id == questionnaire_id)
+            .order_by(col(QuestionnaireSnapshot.id).desc())
+        ).first()
+        try:
+            if snapshot is not None:
+                titles[questionnaire_id] = questionnaire_from_snapshot(snapshot).title.get(lang)
+        except Exception:  # noqa: BLE001 - as above
+            log.exception("questionnaire snapshot %s cannot be read", snapshot.id if snapshot else None)
+    return titles
 
 
 def format_answer(question: Question | None, value: Any, lang: str) -> str:

@@ -21,10 +21,17 @@ from bot.staff.charts import score_chart
 from bot.staff.detail import uitvraag_detail
 from bot.staff.queries import SEVERITY_ORDER, SORT_KEYS, STATUS_FILTERS
 from bot.staff.queries import overview as build_overview
+from bot.staff.texts import questionnaire_titles
 from bot.staff.web import bp, lang, tr
 from bot.timeutil import day_start
 
 AUDIT_PAGE_SIZE = 200
+
+
+@bp.app_template_global("questionnaire_titles")
+def _questionnaire_titles(questionnaire_ids: Any, lang: str) -> dict[str, str]:
+    """For the printable report (bot/staff/export_views.py), which names each uitvraag's questionnaire too."""
+    return questionnaire_titles(get_session(), questionnaire_ids, lang)
 
 
 def _mail_settings() -> actions.MailSettings:
@@ -83,6 +90,7 @@ def overview() -> Any:
         data=data,
         charts=charts,
         owners=owners,
+        titles=questionnaire_titles(get_session(), (row.uitvraag.questionnaire_id for row in data.all_rows), lang()),
         filters={
             "status": status,
             "supplier": request.args.get("supplier", ""),

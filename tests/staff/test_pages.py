@@ -104,3 +104,24 @@ def test_pages_speak_english_for_english_staff(client, session, world, now):
     page = client.get(f"/staff/uitvragen/{world.uitvraag.id}").get_data(as_text=True)
     assert "No MFA on remote administrative access." in page and "Request improvement" in page
     assert "Is multi-factor authentication required for remote administration?" in page
+
+
+def test_lists_name_the_questionnaire_and_findings_name_their_question(client, world, now):
+    sign_in(client, world.ciso, now)
+    overview = client.get("/staff/").get_data(as_text=True)
+    # Two uitvragen of one supplier in one cycle differ by questionnaire: the overview says which is which.
+    assert "BIO2-leveranciersvragenlijst (test)" in overview
+    assert "Aangemeld als" in overview and ", CISO" in overview and "(ciso)" not in overview
+    page = client.get(f"/staff/uitvragen/{world.uitvraag.id}").get_data(as_text=True)
+    finding = page.split(f'id="finding-{world.finding.id}"')[1].split("</li>")[0]
+    assert "Is meerfactorauthenticatie verplicht voor beheer op afstand?" in finding
+    report = client.get("/staff/report/2026-Q4").get_data(as_text=True)
+    assert "BIO2-leveranciersvragenlijst (test)" in report and "Controlegetal" in report
+
+
+def test_the_audit_log_names_actions_in_words(client, world, now):
+    sign_in(client, world.ciso, now)
+    client.post(f"/staff/uitvragen/{world.uitvraag.id}/review")
+    page = client.get("/staff/audit").get_data(as_text=True)
+    assert "Beoordeling afgerond" in page and "uitvraag.reviewed" in page
+    assert '<option value="uitvraag.reviewed" >Beoordeling afgerond</option>' in page
