@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.models import Contract, Organisation, StaffUser, Supplier
+from bot.cycles.periods import Period, ensure_cycle
+from bot.models import Contract, Organisation, ReviewCycle, StaffUser, Supplier
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 _counter = iter(range(1, 10**9))
@@ -32,6 +33,19 @@ def make_supplier(session: Session, name: str = "Leverancier BV", kvk: str | Non
     session.add(supplier)
     session.commit()
     return supplier
+
+
+def make_cycle(
+    session: Session,
+    name: str = "2026-Q4",
+    starts_on: date = date(2026, 10, 1),
+    ends_on: date = date(2026, 12, 31),
+    now: datetime = NOW,
+) -> ReviewCycle:
+    """The review cycle `name`, created as the planner creates it if it does not exist yet."""
+    cycle = ensure_cycle(session, period=Period(name, starts_on, ends_on), now=now)
+    session.commit()
+    return cycle
 
 
 def make_contract(

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import subprocess
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,10 @@ from bot.models import (
     Contract,
     OutboxMessage,
     QuestionnaireSnapshot,
-    ReviewCycle,
     Uitvraag,
     UitvraagContract,
 )
-from tests.factories import NOW, make_contract
+from tests.factories import NOW, make_contract, make_cycle
 from tests.support.smtp import CollectingHandler, SmtpServer
 
 MAIL_FROM = "BIO uitvraag <uitvraag@gemeente.test>"
@@ -134,11 +133,7 @@ def make_uitvraag(
             questionnaire_id="bio2", version="1", content_hash="0" * 64, content="", created_at=NOW
         )
         session.add(snapshot)
-    cycle = session.exec(select(ReviewCycle)).first()
-    if cycle is None:
-        cycle = ReviewCycle(name="2026-Q4", starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31), created_at=NOW)
-        session.add(cycle)
-    session.flush()
+    cycle = make_cycle(session)
     first = contracts[0]
     rounds = session.exec(select(Uitvraag).where(Uitvraag.supplier_id == first.supplier_id)).all()
     uitvraag = Uitvraag(

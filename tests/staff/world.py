@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.models import (
     Answer,
@@ -28,7 +28,8 @@ from bot.models import (
     UitvraagContract,
 )
 from bot.questionnaires.loader import parse_questionnaire
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
+from bot.questionnaires.snapshots import ensure_snapshot
+from tests.factories import make_contract, make_cycle, make_organisation, make_staff, make_supplier
 
 XSS = '<script>alert("xss")</script>'
 
@@ -109,31 +110,9 @@ class OrgWorld:
     own_cycle: ReviewCycle  # a cycle only this organisation has uitvragen in
 
 
-def cycle(session: Session, name: str, starts_on: date, ends_on: date, now: datetime) -> ReviewCycle:
-    existing = session.exec(select(ReviewCycle).where(ReviewCycle.name == name)).first()
-    if existing:
-        return existing
-    row = ReviewCycle(name=name, starts_on=starts_on, ends_on=ends_on, created_at=now)
-    session.add(row)
-    session.commit()
-    return row
-
-
 def snapshot(session: Session, now: datetime) -> QuestionnaireSnapshot:
     questionnaire = parse_questionnaire(QUESTIONNAIRE, name="staff-test", check_measures=False)
-    existing = session.exec(
-        select(QuestionnaireSnapshot).where(QuestionnaireSnapshot.questionnaire_id == "staff-test")
-    ).first()
-    if existing:
-        return existing
-    row = QuestionnaireSnapshot(
-        questionnaire_id=questionnaire.id,
-        version=questionnaire.version,
-        content_hash=questionnaire.content_hash,
-        content=questionnaire.source,
-        created_at=now,
-    )
-    session.add(row)
+    row = ensure_snapshot(session, questionnaire=questionnaire, now=now)
     session.commit()
     return row
 
@@ -222,9 +201,9 @@ def build_world(
         supplier_email="security@zaak.test",
     )
     snap = snapshot(session, now)
-    current = cycle(session, "2026-Q4", date(2026, 10, 1), date(2026, 12, 31), now)
-    previous = cycle(session, "2026-Q3", date(2026, 7, 1), date(2026, 9, 30), now)
-    own = cycle(
+    current = make_cycle(session, "2026-Q4", date(2026, 10, 1), date(2026, 12, 31), now)
+    previous = make_cycle(session, "2026-Q3", date(2026, 7, 1), date(2026, 9, 30), now)
+    own = make_cycle(
         session, f"{now.year - 3}-Q{len(domain) % 4 + 1}", date(now.year - 3, 1, 1), date(now.year - 3, 3, 31), now
     )
 

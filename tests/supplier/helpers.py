@@ -10,7 +10,7 @@ import io
 import struct
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,12 @@ from sqlmodel import Session, select
 
 from bot.access import issue_token
 from bot.mail import outbox
-from bot.models import Answer, Contract, ReviewCycle, Uitvraag, UitvraagContract, UitvraagKind
+from bot.models import Answer, Contract, Uitvraag, UitvraagContract, UitvraagKind
 from bot.questionnaires.loader import parse_questionnaire
 from bot.questionnaires.model import Questionnaire
 from bot.questionnaires.snapshots import ensure_snapshot
 from bot.timeutil import utcnow
-from tests.factories import NOW, make_contract, make_organisation, make_supplier
+from tests.factories import make_contract, make_cycle, make_organisation, make_supplier
 
 QUESTIONNAIRE_FILE = Path(__file__).with_name("questionnaire.toml")
 GRACE_DAYS = 14
@@ -41,15 +41,6 @@ class Made:
     token: str
     contracts: list[Contract]
     id: int = 0
-
-
-def make_cycle(session: Session, name: str = "2026-Q4") -> ReviewCycle:
-    cycle = session.exec(select(ReviewCycle).where(ReviewCycle.name == name)).first()
-    if cycle is None:
-        cycle = ReviewCycle(name=name, starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31), created_at=NOW)
-        session.add(cycle)
-        session.commit()
-    return cycle
 
 
 def make_uitvraag(
