@@ -99,18 +99,13 @@ def submit(
     session.flush()
     for question_id, value in values.items():
         session.add(Answer(uitvraag_id=uitvraag.id, question_id=question_id, value=value, updated_at=now))
+    judgement = judge(questionnaire, values, facts, now, refs)
+    findings, score = judgement.findings, judgement.score
     if uitvraag.question_ids:
-        questionnaire_facts = facts
-        judgement_findings = [
-            f
-            for f in judge(questionnaire, values, questionnaire_facts, now, refs).findings
-            if f.question_id in uitvraag.question_ids
-        ]
-        score = 100 if not judgement_findings else 50
-    else:
-        judgement = judge(questionnaire, values, facts, now, refs)
-        judgement_findings, score = judgement.findings, judgement.score
-    for finding in judgement_findings:
+        # A follow-up answers for its own questions only.
+        findings = [f for f in findings if f.question_id in uitvraag.question_ids]
+        score = 100 if not findings else 50
+    for finding in findings:
         session.add(
             Finding(
                 uitvraag_id=uitvraag.id,
