@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from bot.cycles.planner import PlanReport, plan_cycles
 from bot.cycles.sweep import SweepReport, sweep
+from bot.mail.delivery import DeliveryReport, send_due
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ LEADER_LOCK_KEY = 0x42494F32
 class TickReport:
     plan: PlanReport | None = None
     sweep: SweepReport | None = None
-    delivery: Any = None
+    delivery: DeliveryReport | None = None
     errors: list[str] = field(default_factory=list)
 
 
@@ -57,15 +58,10 @@ def tick(*, engine: Engine, config: Mapping[str, Any], now: datetime) -> TickRep
             log.exception("sweep failed")
             report.errors.append(f"sweep: {error}")
     try:
-        from bot.mail.delivery import send_due
-    except ImportError:  # pragma: no cover - only while mail delivery is not part of the build
-        log.info("mail delivery is not available; queued mail stays in the outbox")
-    else:
-        try:
-            report.delivery = send_due(engine=engine, config=dict(config), now=now)
-        except Exception as error:  # noqa: BLE001
-            log.exception("mail delivery failed")
-            report.errors.append(f"delivery: {error}")
+        report.delivery = send_due(engine=engine, config=dict(config), now=now)
+    except Exception as error:  # noqa: BLE001
+        log.exception("mail delivery failed")
+        report.errors.append(f"delivery: {error}")
     for part in (report.plan, report.sweep):
         if part is not None:
             # A tick every minute that finds nothing to do is not worth a line in the log.
