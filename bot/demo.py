@@ -22,8 +22,8 @@ from bot.timeutil import utcnow
 DEMO_REGISTER = Path(__file__).parent / "demo_data" / "register.csv"
 DEMO_ORGANISATION = "Gemeente Voorbeeldstad"
 DEMO_STAFF = [
-    ("ciso@voorbeeldstad.example", "Carla Smit (CISO)", Role.CISO),
-    ("beheer@voorbeeldstad.example", "Functioneel beheer", Role.ADMIN),
+    ("ciso@voorbeeldstad.example", "Carla Smit", Role.CISO),
+    ("beheer@voorbeeldstad.example", "Ruben Bakker", Role.ADMIN),
 ]
 
 

@@ -27,6 +27,13 @@ from bot.supplier.submission import submit
 SILENT = "Drukwerk & Co VOF"  # never answered: reminders, then escalations
 WEAK = "Hostinghuis Oost NV"  # answered, with critical weaknesses
 EXPIRING = "Zaakwerk BV"  # answered well, but its certificates expire within two months
+# Who answers for each supplier (the respondent named in the attestation).
+RESPONDENTS = {
+    "Zaakwerk BV": ("Sanne Vermeulen", "Security officer"),
+    "Hostinghuis Oost NV": ("Daan Kuipers", "Hoofd IT-beheer"),
+    "Parkeerdata BV": ("Noor Hendriks", "Privacy officer"),
+    "Salarisrekenaar BV": ("Tim de Graaf", "CISO"),
+}
 DEMO_PDF = b"%PDF-1.4\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -78,10 +85,11 @@ def _answer(session: Session, app: Flask, uitvraag: Uitvraag, supplier: str, *, 
         select(Contract).join(UitvraagContract).where(UitvraagContract.uitvraag_id == uitvraag.id)
     ).first()
     respondent = contract.supplier_email if contract else "security@leverancier.example"
+    name, role = RESPONDENTS.get(supplier, ("Sam Jansen", "Security officer"))
     submit(
         session,
         uitvraag_id=uitvraag.id,  # type: ignore[arg-type]
-        attestation={"name": "Sam de Leverancier", "role": "Security officer", "email": respondent, "truthful": "yes"},
+        attestation={"name": name, "role": role, "email": respondent, "truthful": "yes"},
         now=now + timedelta(minutes=30),
         actor="demo",
         base_url=app.config["BASE_URL"],
