@@ -76,19 +76,24 @@ def owner_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason:
     return rows
 
 
-def audit_rows(context: SweepContext, rows: list[dict[str, Any]], organisation_of: dict[int, int]) -> list[dict]:
-    return [
+def insert_escalations(
+    context: SweepContext, escalations: list[dict[str, Any]], facts: dict[int, UitvraagFacts]
+) -> None:
+    """Write escalation rows, each with its audit row (the caller commits). `facts` holds their uitvragen."""
+    bulk.insert_rows(context.session, Escalation, escalations)
+    audits = [
         audit.new_row(
             now=context.now,
             actor=bulk.ACTOR,
             action="uitvraag.escalated",
-            organisation_id=organisation_of[row["uitvraag_id"]],
+            organisation_id=facts[row["uitvraag_id"]].organisation_id,
             subject_type="uitvraag",
             subject_id=row["uitvraag_id"],
             detail={"step": row["step"], "level": row["level"], "to": row["recipient_email"]},
         )
-        for row in rows
+        for row in escalations
     ]
+    bulk.insert_audit(context.session, audits)
 
 
 def _not_taken(prefix: str) -> Any:
@@ -144,10 +149,7 @@ def _write_overdue(context: SweepContext, level: str, rows: list[Any]) -> None:
             escalations.append(
                 escalation_row(context, fact, step=step, level="ciso", email=person.email, detail=detail)
             )
-    bulk.insert_rows(context.session, Escalation, escalations)
-    bulk.insert_audit(
-        context.session, audit_rows(context, escalations, {f.id: f.organisation_id for f in facts.values()})
-    )
+    insert_escalations(context, escalations, facts)
     if level == "owner":
         context.report.owner_overdue += len(escalations)
     else:
@@ -275,10 +277,7 @@ def _write_findings(context: SweepContext, rows: list[Any]) -> None:
         escalations.extend(
             owner_rows(context, fact, step="owner-findings", reason="findings", findings=items, measures=measures)
         )
-    bulk.insert_rows(context.session, Escalation, escalations)
-    bulk.insert_audit(
-        context.session, audit_rows(context, escalations, {f.id: f.organisation_id for f in facts.values()})
-    )
+    insert_escalations(context, escalations, facts)
     context.report.findings += len(escalations)
 
 
@@ -294,8 +293,5 @@ def _write_lapsed(context: SweepContext, rows: list[Any]) -> None:
         measures = {m for item in items for m in item["measures"]}
         step = _lapsed_step(row.accepted_until)
         escalations.extend(owner_rows(context, fact, step=step, reason="findings", findings=items, measures=measures))
-    bulk.insert_rows(context.session, Escalation, escalations)
-    bulk.insert_audit(
-        context.session, audit_rows(context, escalations, {f.id: f.organisation_id for f in facts.values()})
-    )
+    insert_escalations(context, escalations, facts)
     context.report.findings += len(escalations)

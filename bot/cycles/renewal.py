@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.cycles import bulk
-from bot.cycles.ladder import audit_rows, escalation_row, owner_rows
+from bot.cycles.ladder import escalation_row, insert_escalations, owner_rows
 from bot.cycles.sweep import SUBMITTED, SweepContext, in_batches
 from bot.models import Escalation, EvidenceFile, Uitvraag, UitvraagKind
 from bot.uitvragen import create_follow_up
@@ -178,10 +178,7 @@ def _write(context: SweepContext, rows: list[Any]) -> None:
             context.report.evidence_lapsed += 1
         else:
             escalations.append(_request(context, source, anchor, document))
-    if escalations:
-        bulk.insert_rows(context.session, Escalation, escalations)
-        organisation_of = {f.id: f.organisation_id for f in facts.values()}
-        bulk.insert_audit(context.session, audit_rows(context, escalations, organisation_of))
+    insert_escalations(context, escalations, facts)
 
 
 def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str, Any]) -> dict[str, Any]:
