@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.cycles import bulk
+from bot.cycles.ladder import escalation_row
 from bot.cycles.sweep import OPEN, SweepContext, has_contract_in_force, in_batches
 from bot.models import AccessToken, Escalation, Uitvraag
 from bot.timeutil import day_start
@@ -112,18 +113,11 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
         steps.append((fact, step, days_left))
     outbox_ids = bulk.insert_outbox(session, mails)
     # The Escalation row is the reminder's record (step, recipient, time, mail): no audit row besides it.
-    escalations = [
-        {
-            "uitvraag_id": fact.id,
-            "step": step,
-            "level": "supplier",
-            "recipient_email": fact.recipient_email,
-            "detail": {"reason": "reminder", "days_left": days_left},
-            "deadline": fact.deadline,
-            "created_at": now,
-            "outbox_id": outbox_id,
-        }
-        for (fact, step, days_left), outbox_id in zip(steps, outbox_ids, strict=True)
-    ]
+    escalations = []
+    for (fact, step, days_left), outbox_id in zip(steps, outbox_ids, strict=True):
+        detail = {"reason": "reminder", "days_left": days_left}
+        row = escalation_row(context, fact, step=step, level="supplier", email=fact.recipient_email, detail=detail)
+        row["outbox_id"] = outbox_id
+        escalations.append(row)
     bulk.insert_rows(session, Escalation, escalations)
     context.report.reminders += len(escalations)
