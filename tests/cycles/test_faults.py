@@ -43,7 +43,9 @@ def test_a_planner_killed_mid_cycle_then_rerun_invites_every_contract_once(
     bulk_register(session, organisations=10, contracts=5000, personal_data_every=4)
     expected = 5000 + 1250  # each contract's main questionnaire, and the processor one for every fourth
     env = bot_env(database_url, tmp_path)
-    watcher = make_engine(database_url)
+    # Read-only: on SQLite a writing transaction (BEGIN IMMEDIATE) would queue behind the planner's and often see
+    # nothing until the planner was done.
+    watcher = make_engine(database_url).execution_options(postgresql_readonly=True)
     planner = subprocess.Popen(
         bot_command("cycle", "plan", "--now", PLAN_AT),
         env=env,
