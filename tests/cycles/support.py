@@ -31,20 +31,10 @@ from bot.questionnaires.examples import best_answers
 from bot.questionnaires.judge import judge
 from bot.questionnaires.model import EvidenceRef
 from bot.questionnaires.snapshots import questionnaire_from_snapshot
+from bot.supplier.state import contract_facts
 
 ROOT = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def facts_of(session: Session, uitvraag: Uitvraag) -> dict[str, Any]:
-    contracts = session.exec(
-        select(Contract).join(UitvraagContract).where(UitvraagContract.uitvraag_id == uitvraag.id)
-    ).all()
-    return {
-        "risk_tier": contracts[0].risk_tier,
-        "personal_data": any(c.personal_data for c in contracts),
-        "cloud_hosted": any(c.cloud_hosted for c in contracts),
-    }
 
 
 def submit(
@@ -63,7 +53,10 @@ def submit(
     """
     snapshot = session.get(QuestionnaireSnapshot, uitvraag.snapshot_id)
     questionnaire = questionnaire_from_snapshot(snapshot)
-    facts = facts_of(session, uitvraag)
+    contracts = session.exec(
+        select(Contract).join(UitvraagContract).where(UitvraagContract.uitvraag_id == uitvraag.id)
+    ).all()
+    facts = contract_facts(list(contracts))  # as the supplier form judges
     today = now.date()
     values, evidence = best_answers(questionnaire, today, facts)
     values.update(answers or {})
