@@ -16,6 +16,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from sqlmodel import SQLModel
 
 from bot.db import get_session, writes_on_get
+from bot.mail.message import mail_domain
 from bot.models import StaffUser
 from bot.ratelimit import hit
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
@@ -151,7 +152,7 @@ def signin() -> Any:
             now=moment,
             base_url=config["BASE_URL"],
             minutes=config["SIGNIN_LINK_MINUTES"],
-            mail_from_domain=_mail_domain(config["MAIL_FROM"]),
+            mail_from_domain=mail_domain(config["MAIL_FROM"]),
         )
     db.commit()
     if not allowed:
@@ -203,11 +204,6 @@ def signout() -> Any:
     session.clear()
     g.pop("staff_user", None)
     return render_template("staff/signin.html", sent=False, signed_out=True)
-
-
-def _mail_domain(mail_from: str) -> str:
-    address = mail_from.rsplit("<", 1)[-1].rstrip(">").strip()
-    return address.rsplit("@", 1)[-1] if "@" in address else "localhost"
 
 
 __all__ = ["SignInState", "current_staff", "login_required", "now", "scoped_or_404", "staff"]

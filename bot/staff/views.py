@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.db import get_session
+from bot.mail.message import mail_domain
 from bot.models import AuditLog, EvidenceFile, Finding, OutboxMessage, Supplier, Uitvraag
 from bot.staff import actions
 from bot.staff.auth import login_required, now, scoped_or_404, staff
@@ -36,11 +37,10 @@ def _questionnaire_titles(questionnaire_ids: Any, lang: str) -> dict[str, str]:
 
 def _mail_settings() -> actions.MailSettings:
     config = current_app.config
-    mail_from = config["MAIL_FROM"].rsplit("<", 1)[-1].rstrip(">").strip()
     return actions.MailSettings(
         base_url=config["BASE_URL"],
         grace_days=config["TOKEN_GRACE_DAYS"],
-        mail_from_domain=mail_from.rsplit("@", 1)[-1] if "@" in mail_from else "localhost",
+        mail_from_domain=mail_domain(config["MAIL_FROM"]),
     )
 
 

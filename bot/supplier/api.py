@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from bot.access import TokenState
 from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
+from bot.mail.message import mail_domain
 from bot.models import EvidenceFile, UitvraagStatus
 from bot.supplier import logmask
 from bot.supplier.answers import FieldError, InvalidAnswer, parse_expiry
@@ -330,7 +331,7 @@ def submit_answers() -> Response:
             now=utcnow(),
             actor=actor(),
             base_url=current_app.config["BASE_URL"],
-            mail_domain=current_app.config.get("MAIL_FROM", "").rsplit("@", 1)[-1].strip(" >") or "localhost",
+            mail_domain=mail_domain(current_app.config["MAIL_FROM"]),
         )
     except AlreadySubmitted:
         stored = load_state(db, uitvraag_id=uitvraag_id).submission

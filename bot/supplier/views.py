@@ -22,6 +22,7 @@ from bot import evidence as evidence_files
 from bot.access import TokenState
 from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
+from bot.mail.message import mail_domain
 from bot.models import UitvraagStatus
 from bot.supplier import logmask
 from bot.supplier.answers import FieldError, InvalidAnswer, form_value, parse_expiry
@@ -320,7 +321,7 @@ def submit_page(uitvraag_id: int) -> Response:
             now=utcnow(),
             actor=actor(),
             base_url=base_url,
-            mail_domain=_mail_domain(),
+            mail_domain=mail_domain(current_app.config["MAIL_FROM"]),
         )
     except AlreadySubmitted:
         g.state = load_state(get_session(), uitvraag_id=uitvraag_id)
@@ -331,11 +332,6 @@ def submit_page(uitvraag_id: int) -> Response:
     except SubmissionInvalid as invalid:
         return _page("supplier/submit.html", 422, errors=invalid.errors, attestation=attestation)
     return redirect(url_for("supplier.receipt", uitvraag_id=uitvraag_id), code=303)
-
-
-def _mail_domain() -> str:
-    sender = current_app.config.get("MAIL_FROM", "")
-    return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
 
 
 @bp.get("/uitvraag/<int:uitvraag_id>/receipt")
