@@ -57,11 +57,15 @@ class UitvraagFacts:
         return [{"reference": c.reference, "name": c.name} for c in self.contracts]
 
     def owners(self, today: date) -> dict[str, str]:
-        """The owners of the contracts still in force: e-mail (as written in the register) -> name."""
+        """The owners of the contracts still in force: e-mail (as written in the register) -> name, by e-mail.
+
+        Sorted, so that escalations (and their ids) come out in the same order whatever order the database
+        returned the contracts in.
+        """
         owners: dict[str, str] = {}
         for contract in self.active_contracts(today):
             owners.setdefault(contract.owner_email.strip(), contract.owner_name)
-        return owners
+        return dict(sorted(owners.items()))
 
 
 class FactsReader:

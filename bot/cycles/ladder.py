@@ -79,7 +79,12 @@ def owner_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason:
 def insert_escalations(
     context: SweepContext, escalations: list[dict[str, Any]], facts: dict[int, UitvraagFacts]
 ) -> None:
-    """Write escalation rows, each with its audit row (the caller commits). `facts` holds their uitvragen."""
+    """Write escalation rows, each with its audit row (the caller commits). `facts` holds their uitvragen.
+
+    Written in a fixed order (uitvraag, step, recipient), whatever order the database returned the candidates in,
+    so that the same sweep always numbers its rows the same way.
+    """
+    escalations = sorted(escalations, key=lambda row: (row["uitvraag_id"], row["step"], row["recipient_email"]))
     bulk.insert_rows(context.session, Escalation, escalations)
     audits = [
         audit.new_row(
