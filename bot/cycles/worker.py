@@ -27,6 +27,8 @@ from bot.cycles.sweep import SweepReport, sweep
 from bot.mail.delivery import DeliveryReport, send_due
 
 log = logging.getLogger(__name__)
+# APScheduler logs "Running job ... executed successfully" every tick; our own tick line says what happened.
+logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 TICK_JOB_ID = "tick"
 # pg_advisory_lock key of the scheduler leader: "BIO2" in ASCII, the same for every replica of this service.
