@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+# The people using the service read Dutch time (CET/CEST); everything is stored in UTC.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored (UTC) moment as Dutch local time, for display."""
+    return value.astimezone(LOCAL_TIME)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g, render_template, request, session
 from werkzeug.wrappers import Response
@@ -12,6 +11,7 @@ from werkzeug.wrappers import Response
 from bot.access import TokenState
 from bot.supplier.links import OwnerContact
 from bot.supplier.strings import LANGUAGES, translate
+from bot.timeutil import LOCAL_TIME
 
 SESSION_KEY = "q"  # uitvraag id (str) -> SHA-256 of the token it was opened with
 MAX_OPEN = 20  # uitvragen one browser keeps open at once (a supplier answering many municipalities)
@@ -31,8 +31,6 @@ PROBLEMS: dict[str, int] = {
 }
 
 
-# Deadlines and times are shown as the municipalities' suppliers live them.
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 _MONTHS = {
     "nl": ["januari", "februari", "maart", "april", "mei", "juni"]
     + ["juli", "augustus", "september", "oktober", "november", "december"],

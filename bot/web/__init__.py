@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from bot.timeutil import local_time
 from bot.web import errors, security
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_filter(local_time, "local")
     security.init_app(app)
     errors.init_app(app)
     from bot.web.blueprints import register_blueprints

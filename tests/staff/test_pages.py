@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.timeutil import utcnow
 from tests.staff.world import sign_in
 
 
@@ -125,3 +126,16 @@ def test_the_audit_log_names_actions_in_words(client, world, now):
     page = client.get("/staff/audit").get_data(as_text=True)
     assert "Beoordeling afgerond" in page and "uitvraag.reviewed" in page
     assert '<option value="uitvraag.reviewed" >Beoordeling afgerond</option>' in page
+
+
+def test_times_are_shown_in_dutch_local_time(client, world, session):
+    from datetime import UTC, datetime
+
+    from bot import audit
+
+    audit.record(session, now=datetime(2026, 7, 1, 22, 30, tzinfo=UTC), actor="cli", action="register.import",
+                 organisation_id=world.organisation.id)  # fmt: skip
+    session.commit()
+    sign_in(client, world.ciso, utcnow())
+    log = client.get("/staff/audit?action=register.import").get_data(as_text=True)
+    assert "2026-07-02 00:30" in log  # summer time: UTC+2
