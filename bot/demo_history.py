@@ -93,6 +93,7 @@ def _answer(session: Session, app: Flask, uitvraag: Uitvraag, supplier: str, *, 
         now=now + timedelta(minutes=30),
         actor="demo",
         base_url=app.config["BASE_URL"],
+        secret_key=app.config["SECRET_KEY"],
     )
 
 

@@ -331,6 +331,7 @@ def submit_answers() -> Response:
             now=utcnow(),
             actor=actor(),
             base_url=current_app.config["BASE_URL"],
+            secret_key=current_app.config["SECRET_KEY"],
             mail_domain=mail_domain(current_app.config["MAIL_FROM"]),
         )
     except AlreadySubmitted:

@@ -22,6 +22,7 @@ from bot.mail import outbox
 from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, Uitvraag, UitvraagStatus
 from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
 from bot.supplier.drafts import Frozen, lock_uitvraag
+from bot.supplier.receipt_links import receipt_link
 from bot.supplier.state import UitvraagState, load_state
 
 RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
@@ -167,6 +168,7 @@ def submit(
     now: datetime,
     actor: str,
     base_url: str,
+    secret_key: str,
     mail_domain: str = "localhost",
 ) -> Submission:
     """Freeze the uitvraag's answers once, judge them, and queue the receipt; commits.
@@ -220,7 +222,7 @@ def submit(
             kind="receipt",
             to=checked.email,
             language=uitvraag.language,
-            context=receipt_mail_context(session, state, submission, base_url=base_url),
+            context=receipt_mail_context(session, state, submission, base_url=base_url, secret_key=secret_key),
             now=now,
             mail_from_domain=mail_domain,
             organisation_id=uitvraag.organisation_id,
@@ -289,14 +291,10 @@ def _judge(session: Session, state: UitvraagState, uitvraag: Uitvraag, *, now: d
                 session.add(old)
 
 
-def receipt_link(base_url: str, uitvraag_id: int) -> str:
-    return f"{base_url}/q/uitvraag/{uitvraag_id}/receipt"
-
-
 def receipt_mail_context(
-    session: Session, state: UitvraagState, submission: Submission, *, base_url: str
+    session: Session, state: UitvraagState, submission: Submission, *, base_url: str, secret_key: str
 ) -> dict[str, Any]:
-    """The context of the `receipt` mail (see bot/mail/kinds.py)."""
+    """The context of the `receipt` mail (see bot/mail/kinds.py); its link is the signed, read-only receipt page."""
     cycle = session.get(ReviewCycle, state.uitvraag.cycle_id)
     return {
         "supplier_name": state.supplier.name,
@@ -306,7 +304,7 @@ def receipt_mail_context(
         "respondent_name": submission.respondent_name,
         "submitted_at": submission.submitted_at,
         "digest": submission.digest,
-        "link": receipt_link(base_url, state.uitvraag.id),  # type: ignore[arg-type]
+        "link": receipt_link(base_url, secret_key, uitvraag_id=state.uitvraag.id, digest=submission.digest),  # type: ignore[arg-type]
     }
 
 

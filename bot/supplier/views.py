@@ -7,6 +7,7 @@ JavaScript); `supplier.js` adds autosave and live show/hide of conditional quest
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 from collections.abc import Callable
 from datetime import date, datetime
@@ -39,6 +40,7 @@ from bot.supplier.pages import (
     session_token_hash,
     t,
 )
+from bot.supplier.receipt_links import read_receipt
 from bot.supplier.render import error_for, question_view, strings_for_js
 from bot.supplier.state import UitvraagState, load_state
 from bot.supplier.submission import AlreadySubmitted, SubmissionInvalid, receipt_document, submit
@@ -321,6 +323,7 @@ def submit_page(uitvraag_id: int) -> Response:
             now=utcnow(),
             actor=actor(),
             base_url=base_url,
+            secret_key=current_app.config["SECRET_KEY"],
             mail_domain=mail_domain(current_app.config["MAIL_FROM"]),
         )
     except AlreadySubmitted:
@@ -347,11 +350,53 @@ def receipt(uitvraag_id: int) -> Response:
 def receipt_json(uitvraag_id: int) -> Response:
     if not g.state.submitted:
         abort(404)
-    body = json.dumps(receipt_document(g.state.submission), indent=2, ensure_ascii=False, sort_keys=True)
+    return _receipt_download(g.state)
+
+
+def _receipt_download(state: UitvraagState) -> Response:
+    body = json.dumps(receipt_document(state.submission), indent=2, ensure_ascii=False, sort_keys=True)  # type: ignore[arg-type]
     response = current_app.response_class(body + "\n", mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="ontvangstbewijs-uitvraag-{uitvraag_id}.json"'
+    filename = f"ontvangstbewijs-uitvraag-{state.uitvraag.id}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _signed_state(signed: str) -> UitvraagState | None:
+    """The uitvraag a well-signed receipt link names, if the digest it carries is still the stored submission's."""
+    named = read_receipt(current_app.config["SECRET_KEY"], signed)
+    if named is None:
+        return None
+    uitvraag_id, digest = named
+    db = get_session()
+    try:
+        state = load_state(db, uitvraag_id=uitvraag_id)
+    except NoResultFound:
+        state = None
+    db.commit()  # end the read transaction now (see with_uitvraag)
+    if state is None or state.submission is None or not hmac.compare_digest(state.submission.digest, digest):
+        return None
+    return state
+
+
+@bp.get("/receipt/<signed>")
+def signed_receipt(signed: str) -> Response:
+    """The receipt page from the receipt mail's link: read-only, no session needed and none given."""
+    state = _signed_state(signed)
+    if state is None:
+        return problem_page(TokenState.UNKNOWN)
+    g.state = state
+    choose_language(state.uitvraag.language)
+    return _page("supplier/receipt.html", already=False, signed=signed)
+
+
+@bp.get("/receipt/<signed>/receipt.json")
+def signed_receipt_json(signed: str) -> Response:
+    """The JSON receipt behind a signed receipt link (see `signed_receipt`)."""
+    state = _signed_state(signed)
+    if state is None:
+        return problem_page(TokenState.UNKNOWN)
+    return _receipt_download(state)
 
 
 @bp.get("/uitvraag/<int:uitvraag_id>/evidence/<int:file_id>")
