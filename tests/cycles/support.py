@@ -1,13 +1,14 @@
-"""Helpers for the cycle tests: a supplier answering (as the supplier form records it), the `bot` command in a
+"""Helpers for the cycle tests: a supplier answering (through the supplier form's functions), the `bot` command in a
 subprocess, and counting what was mailed to whom."""
 
 from __future__ import annotations
 
-import hashlib
+import io
 import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,24 +17,19 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.models import (
-    Answer,
     Contract,
     Escalation,
-    EvidenceFile,
-    Finding,
     OutboxMessage,
-    QuestionnaireSnapshot,
-    Submission,
     Uitvraag,
     UitvraagContract,
 )
 from bot.questionnaires.examples import best_answers
-from bot.questionnaires.judge import judge
-from bot.questionnaires.model import EvidenceRef
-from bot.questionnaires.snapshots import questionnaire_from_snapshot
-from bot.supplier.state import contract_facts
+from bot.supplier.drafts import add_evidence, save_answers
+from bot.supplier.state import load_state
+from bot.supplier.submission import submit as supplier_submit
 
 ROOT = Path(__file__).resolve().parents[2]
+ACTOR = "supplier:test"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -46,88 +42,49 @@ def submit(
     expires_on: date | None = None,
     upload_dir: str | Path | None = None,
 ) -> Uitvraag:
-    """The supplier submits: best answers with `answers` overriding them, judged, frozen, with findings.
-
-    Evidence questions get one PDF each (expiring on `expires_on` where the question asks for a date), stored in
-    `upload_dir` when given. Writes the rows the supplier form writes at submission.
-    """
-    snapshot = session.get(QuestionnaireSnapshot, uitvraag.snapshot_id)
-    questionnaire = questionnaire_from_snapshot(snapshot)
-    contracts = session.exec(
-        select(Contract).join(UitvraagContract).where(UitvraagContract.uitvraag_id == uitvraag.id)
-    ).all()
-    facts = contract_facts(list(contracts))  # as the supplier form judges
-    today = now.date()
-    values, evidence = best_answers(questionnaire, today, facts)
+    """The supplier submits through the supplier form's own functions: best answers with `answers` overriding
+    them, one PDF per evidence question (expiring on `expires_on` where the question asks for a date), then the
+    real submission (frozen, judged, receipt queued)."""
+    uitvraag_id = uitvraag.id
+    assert uitvraag_id is not None
+    session.commit()  # end the test's reads: saving takes SQLite's write lock
+    state = load_state(session, uitvraag_id=uitvraag_id)
+    values, evidence = best_answers(state.questionnaire, now.date(), state.facts)
     values.update(answers or {})
-    if uitvraag.question_ids:
-        values = {k: v for k, v in values.items() if k in uitvraag.question_ids}
-        evidence = {k: v for k, v in evidence.items() if k in uitvraag.question_ids}
-    refs: dict[str, tuple[EvidenceRef, ...]] = {}
-    for question_id in evidence:
-        question = questionnaire.question(question_id)
-        content = PDF + secrets.token_bytes(8)
-        stored = secrets.token_hex(16)
-        if upload_dir is not None:
-            Path(upload_dir).mkdir(parents=True, exist_ok=True)
-            (Path(upload_dir) / stored).write_bytes(content)
-        digest = hashlib.sha256(content).hexdigest()
-        expiry = (expires_on or evidence[question_id][0].expires_on) if question.expiry else None
-        session.add(
-            EvidenceFile(
-                uitvraag_id=uitvraag.id,
-                question_id=question_id,
-                original_name=f"{question_id}.pdf",
-                stored_name=stored,
-                content_type="application/pdf",
-                size=len(content),
-                sha256=digest,
-                expires_on=expiry,
-                uploaded_at=now,
-            )
+    in_scope = {q.id for q in state.questionnaire.questions() if state.in_scope(q)}
+    values = {k: v for k, v in values.items() if k in in_scope}
+    errors = save_answers(session, state=state, values=values, now=now, actor=ACTOR, atomic=True)
+    assert not errors, errors
+    folder = str(upload_dir) if upload_dir is not None else tempfile.mkdtemp(prefix="uploads-")
+    for question_id in (q for q in evidence if q in in_scope):
+        question = state.questionnaire.question(question_id)
+        add_evidence(
+            session,
+            state=state,
+            question_id=question_id,
+            stream=io.BytesIO(PDF + secrets.token_bytes(8)),
+            filename=f"{question_id}.pdf",
+            expires_on=(expires_on or evidence[question_id][0].expires_on) if question.expiry else None,
+            upload_dir=folder,
+            max_bytes=1024 * 1024,
+            now=now,
+            actor=ACTOR,
         )
-        refs[question_id] = (EvidenceRef(name=f"{question_id}.pdf", sha256=digest, expires_on=expiry),)
-    for answer in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag.id)).all():
-        session.delete(answer)
-    session.flush()
-    for question_id, value in values.items():
-        session.add(Answer(uitvraag_id=uitvraag.id, question_id=question_id, value=value, updated_at=now))
-    judgement = judge(questionnaire, values, facts, now, refs)
-    findings, score = judgement.findings, judgement.score
-    if uitvraag.question_ids:
-        # A follow-up answers for its own questions only.
-        findings = [f for f in findings if f.question_id in uitvraag.question_ids]
-        score = 100 if not findings else 50
-    for finding in findings:
-        session.add(
-            Finding(
-                uitvraag_id=uitvraag.id,
-                question_id=finding.question_id,
-                rule=finding.rule,
-                severity=finding.severity,
-                measure_ids=list(finding.measures),
-                reason_nl=finding.reason.nl,
-                reason_en=finding.reason.get("en"),
-                created_at=now,
-            )
-        )
-    session.add(
-        Submission(
-            uitvraag_id=uitvraag.id,
-            submitted_at=now,
-            respondent_name="Sam Leverancier",
-            respondent_role="Security officer",
-            respondent_email=uitvraag.recipient_email,
-            canonical="{}",
-            digest="0" * 64,
-        )
-    )
-    uitvraag.status = "submitted"
-    uitvraag.submitted_at = now
-    uitvraag.score = score
-    session.add(uitvraag)
     session.commit()
-    return uitvraag
+    attestation = {"name": "Sam Leverancier", "role": "Security officer", "email": uitvraag.recipient_email}
+    supplier_submit(
+        session,
+        uitvraag_id=uitvraag_id,
+        attestation={**attestation, "truthful": True},
+        now=now,
+        actor=ACTOR,
+        base_url="http://localhost",
+        secret_key="test-secret",
+    )
+    session.expire_all()
+    submitted = session.get(Uitvraag, uitvraag_id)
+    assert submitted is not None
+    return submitted
 
 
 def bot_env(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, str]:

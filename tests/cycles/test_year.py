@@ -190,6 +190,11 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
         ("info@printerij.test", "evidence-renewal"): 1,
         ("info@printerij.test", "reminder"): 2,
         ("help@oudsys.test", "invitation"): 1,
+        # Every submission's receipt, to the respondent (here the supplier contact): Zaakwerk submitted six times.
+        ("security@zaakwerk.test", "receipt"): 6,
+        ("sec@cloudly.test", "receipt"): 1,
+        ("info@printerij.test", "receipt"): 1,
+        ("help@oudsys.test", "receipt"): 1,
         # One digest per person per sweep: Olga's two overdue Zaakwerk uitvragen of 5 August share one mail.
         ("olga@hofstad.test", "escalation-digest"): 5,
         ("piet@hofstad.test", "escalation-digest"): 2,
