@@ -144,45 +144,50 @@ def test_an_expired_link_gets_its_own_page(client, session):
     assert "Olga Eigenaar" in response.get_data(as_text=True)
 
 
+# Each hostile value with what the form does with it: 303 = saved (and shown escaped), 422 = refused with a message.
 HOSTILE = [
-    "<script>alert('x')</script>",
-    "\u202eevil\u202c rtl \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627",
-    "a\x00b",
-    "x" * 1_000_000,
-    "\"'><img src=x onerror=alert(1)>",
-    "\U0001f600 emoji",
+    pytest.param("<script>alert('x')</script>", 303, None, id="script"),
+    pytest.param("\u202eevil\u202c rtl \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627", 303, None, id="rtl"),
+    pytest.param("a\x00b", 422, "stuurtekens", id="nul"),
+    pytest.param("x" * 1_000_000, 422, "maximum is 10000", id="1mb"),
+    pytest.param("\"'><img src=x onerror=alert(1)>", 303, None, id="attr"),
+    pytest.param("\U0001f600 emoji", 303, None, id="emoji"),
 ]
 
 
-@pytest.mark.parametrize("value", HOSTILE, ids=["script", "rtl", "nul", "1mb", "attr", "emoji"])
-def test_hostile_text_is_escaped_or_refused_with_a_clear_message(client, session, value):
+@pytest.mark.parametrize(("value", "status", "message"), HOSTILE)
+def test_hostile_text_is_escaped_or_refused_with_a_clear_message(client, session, value, status, message):
     made = make_uitvraag(session)
     client.get(f"/q/{made.token}")
     response = client.post(
         f"/q/uitvraag/{made.id}/s/toegang",
         data={"present": ["mfa", "mfa-plan"], "q-mfa": "no", "q-mfa-plan": value, "action": "save"},
     )
-    assert response.status_code in (303, 422)
-    if response.status_code == 422:
+    assert response.status_code == status
+    saved = rows(session, select(Answer).where(Answer.question_id == "mfa-plan"))
+    if status == 422:
         page = response.get_data(as_text=True)
-        assert "stuurtekens" in page or "maximum is 10000" in page
-        assert value not in page or value.isprintable()
+        assert message in page
+        assert value not in page or value.isprintable()  # overlong text stays in the box, control characters not
+        assert saved == []
     else:
         page = client.get(f"/q/uitvraag/{made.id}/s/toegang").get_data(as_text=True)
         assert "<script>alert" not in page and "<img src=x" not in page
-        assert rows(session, select(Answer).where(Answer.question_id == "mfa-plan"))[0].value == value.strip()
+        assert saved[0].value == value.strip()
 
 
 def test_invalid_utf8_in_a_form_gives_no_server_error(client, session):
+    # Werkzeug drops a urlencoded form that is not valid UTF-8 as a whole: the view sees an empty form, so nothing
+    # is saved and the supplier is sent back to the section (with CSRF on, as in production, the missing token
+    # gives the CSRF page instead).
     made = make_uitvraag(session)
     client.get(f"/q/{made.token}")
     body = b"present=mfa-plan&q-mfa-plan=caf\xe9+\xff\xfe&action=save"
     response = client.post(
         f"/q/uitvraag/{made.id}/s/toegang", data=body, content_type="application/x-www-form-urlencoded"
     )
-    assert response.status_code in (303, 422)
-    if response.status_code == 422:
-        assert "geen geldige UTF-8" in response.get_data(as_text=True)
+    assert response.status_code == 303
+    assert rows(session, select(Answer).where(Answer.question_id == "mfa-plan")) == []
 
 
 def test_hostile_values_in_urls_give_no_server_error(client, session):
