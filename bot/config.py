@@ -76,7 +76,12 @@ def load_settings(instance_path: str | Path, *, dotenv: bool = True) -> dict[str
         "TOKEN_GRACE_DAYS": _int("TOKEN_GRACE_DAYS", 14),
         "REMINDER_DAYS": _int_list("REMINDER_DAYS", [14, 3]),
         "CISO_ESCALATION_DAYS": _int("CISO_ESCALATION_DAYS", 14),
-        "SCORE_THRESHOLD": _int("SCORE_THRESHOLD", 60),
+        # Escalation by findings (open ones, not accepted or resolved): a submission escalates to its owners when it
+        # has at least this many critical findings, or this many high ones, or a high one still open this many
+        # days after it was found (0 switches that part off). Critical findings also reach the CISO at once.
+        "ESCALATE_CRITICAL_COUNT": _int("ESCALATE_CRITICAL_COUNT", 1),
+        "ESCALATE_HIGH_COUNT": _int("ESCALATE_HIGH_COUNT", 3),
+        "HIGH_FINDING_DAYS": _int("HIGH_FINDING_DAYS", 30),
         "EXPIRY_WARNING_DAYS": _int("EXPIRY_WARNING_DAYS", 60),
         "MAIL_RETRY_FIRST_SECONDS": _int("MAIL_RETRY_FIRST_SECONDS", 60),
         "MAIL_RETRY_MAX_SECONDS": _int("MAIL_RETRY_MAX_SECONDS", 3600),

@@ -1,4 +1,4 @@
-"""The escalation ladder: overdue uitvragen to the owner and then the CISO, weak submissions to the owner.
+"""The escalation ladder: overdue uitvragen and weak submissions to the owner and then the CISO.
 
 Each step adds Escalation rows whose `detail` is the complete digest item (what is missing or weak, the BIO2
 measures, the staff link), so the digest mail can be written from the rows alone, also after a crash.
@@ -6,8 +6,8 @@ measures, the staff link), so the digest mail can be written from the rows alone
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,8 @@ from bot import audit
 from bot.cycles import bulk
 from bot.cycles.facts import UitvraagFacts
 from bot.cycles.sweep import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
-from bot.models import Escalation, Finding, FindingStatus, Severity, Uitvraag, UitvraagKind
+from bot.models import Escalation, Finding, FindingStatus, Severity, Uitvraag, UitvraagKind, UitvraagStatus
+from bot.timeutil import as_utc
 
 SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
 
@@ -161,35 +162,111 @@ def _write_overdue(context: SweepContext, level: str, rows: list[Any]) -> None:
         context.report.ciso_overdue += len(escalations)
 
 
-def escalate_findings(context: SweepContext) -> None:
-    """A submission with a critical finding or a score below SCORE_THRESHOLD: its owners, once.
+def escalation_due(
+    *, critical: int, high: int, oldest_high: datetime | None, config: Mapping[str, Any], now: datetime
+) -> bool:
+    """The count rule: does a submission with these open findings escalate to its owners?
 
+    At least ESCALATE_CRITICAL_COUNT critical findings, or ESCALATE_HIGH_COUNT high ones, or a high one still open
+    HIGH_FINDING_DAYS after it was found (0: never on age alone). Medium and low findings never escalate.
+    """
+    if critical and critical >= int(config["ESCALATE_CRITICAL_COUNT"]):
+        return True
+    if high and high >= int(config["ESCALATE_HIGH_COUNT"]):
+        return True
+    days = int(config["HIGH_FINDING_DAYS"])
+    return bool(high and days > 0 and oldest_high is not None and as_utc(oldest_high) <= now - timedelta(days=days))
+
+
+def _open_counts() -> Any:
+    """SQL: per uitvraag, its open critical and high findings and when the oldest open high one was found."""
+    f = Finding.__table__.c
+    is_open = f.status == FindingStatus.OPEN.value
+    critical = sa.func.sum(sa.case((f.severity == Severity.CRITICAL.value, 1), else_=0))
+    high = sa.func.sum(sa.case((f.severity == Severity.HIGH.value, 1), else_=0))
+    oldest_high = sa.func.min(sa.case((f.severity == Severity.HIGH.value, f.created_at), else_=None))
+    return (
+        sa.select(
+            f.uitvraag_id.label("id"),
+            critical.label("critical"),
+            high.label("high"),
+            oldest_high.label("oldest_high"),
+        )
+        .where(is_open, f.severity.in_((Severity.CRITICAL.value, Severity.HIGH.value)))
+        .group_by(f.uitvraag_id)
+        .subquery()
+    )
+
+
+def escalate_findings(context: SweepContext) -> None:
+    """Weak submissions climb the ladder by their open findings, not by their score.
+
+    - `owner-findings` (owners): the count rule of escalation_due() holds; once per uitvraag.
+    - `ciso-findings` (CISOs): an open critical finding, in the same sweep as the owners; or open high findings
+      that nobody acted on (not accepted, not resolved) CISO_ESCALATION_DAYS after the owners were told.
     Findings accepted as a risk do not escalate until their acceptance ends; then they do, once per end date.
     """
     u = Uitvraag.__table__.c
     f = Finding.__table__.c
     e = Escalation.__table__.c
-    threshold = int(context.config["SCORE_THRESHOLD"])
     today = context.today
-    # Accepted findings are the lapsed step's business, also once their acceptance has run out.
-    weak = (
-        sa.select(f.id)
-        .where(
-            f.uitvraag_id == u.id,
-            f.status == FindingStatus.OPEN.value,
-            sa.or_(f.severity == Severity.CRITICAL.value, sa.and_(u.score.is_not(None), u.score < threshold)),
-        )
-        .exists()
-    )
-    escalated = sa.select(e.id).where(e.uitvraag_id == u.id, e.step == "owner-findings").exists()
+    counts = _open_counts()
+    ciso_days = int(context.config["CISO_ESCALATION_DAYS"])
 
-    def candidates(ids: Any) -> list[Any]:
-        statement = sa.select(u.id).where(u.status == "submitted", weak, ~escalated, has_contract_in_force(u.id, today))
+    def taken(step: str) -> Any:
+        return sa.select(e.id).where(e.uitvraag_id == u.id, e.step == step).exists()
+
+    def owner_candidates(ids: Any) -> list[Any]:
+        statement = (
+            sa.select(u.id, counts.c.critical, counts.c.high, counts.c.oldest_high)
+            .join(counts, counts.c.id == u.id)
+            .where(
+                u.status == UitvraagStatus.SUBMITTED.value, ~taken("owner-findings"), has_contract_in_force(u.id, today)
+            )
+        )
+        if ids is not None:
+            statement = statement.where(u.id.in_(ids))
+        rows = context.session.execute(statement.order_by(u.id)).all()
+        return [
+            row
+            for row in rows
+            if escalation_due(
+                critical=row.critical or 0,
+                high=row.high or 0,
+                oldest_high=row.oldest_high,
+                config=context.config,
+                now=context.now,
+            )
+        ]
+
+    in_batches(context, owner_candidates, lambda rows: _write_findings(context, rows))
+
+    def ciso_candidates(ids: Any) -> list[Any]:
+        owner_told = (
+            sa.select(e.id)
+            .where(
+                e.uitvraag_id == u.id,
+                e.step == "owner-findings",
+                e.created_at <= context.now - timedelta(days=ciso_days),
+            )
+            .exists()
+        )
+        statement = (
+            sa.select(u.id)
+            .join(counts, counts.c.id == u.id)
+            .where(
+                u.status == UitvraagStatus.SUBMITTED.value,  # reviewed: someone acted
+                taken("owner-findings"),
+                ~taken("ciso-findings"),
+                sa.or_(counts.c.critical > 0, owner_told),
+                has_contract_in_force(u.id, today),
+            )
+        )
         if ids is not None:
             statement = statement.where(u.id.in_(ids))
         return context.session.execute(statement.order_by(u.id)).all()
 
-    in_batches(context, candidates, lambda rows: _write_findings(context, rows))
+    in_batches(context, ciso_candidates, lambda rows: _write_ciso_findings(context, rows))
 
     # Acceptances that ran out (in the last year): one step per uitvraag and end date.
     def lapsed_candidates(ids: Any) -> list[Any]:
@@ -201,7 +278,7 @@ def escalate_findings(context: SweepContext) -> None:
                 f.status == FindingStatus.ACCEPTED.value,
                 f.accepted_until < today,
                 f.accepted_until >= today - timedelta(days=366),
-                sa.or_(f.severity == Severity.CRITICAL.value, sa.and_(u.score.is_not(None), u.score < threshold)),
+                f.severity.in_((Severity.CRITICAL.value, Severity.HIGH.value)),
                 has_contract_in_force(u.id, today),
             )
             .distinct()
@@ -284,6 +361,38 @@ def _write_findings(context: SweepContext, rows: list[Any]) -> None:
         )
     insert_escalations(context, escalations, facts)
     context.report.findings += len(escalations)
+
+
+def _write_ciso_findings(context: SweepContext, rows: list[Any]) -> None:
+    """The CISO(s) hear of the open critical and high findings only: the owner's digest has the rest."""
+    ids = [row.id for row in rows]
+    facts = context.reader.uitvragen(ids)
+    findings = _load_findings(context, ids, FindingStatus.OPEN.value)
+    serious = (Severity.CRITICAL.value, Severity.HIGH.value)
+    escalations: list[dict[str, Any]] = []
+    for uitvraag_id in ids:
+        fact = facts[uitvraag_id]
+        people = context.reader.cisos(fact.organisation_id)
+        if not people:
+            context.report.without_ciso += 1
+            continue
+        items = _finding_items(context, fact, [x for x in findings[uitvraag_id] if x.severity in serious])
+        measures = {m for item in items for m in item["measures"]}
+        for person in people:
+            detail = item_detail(
+                context,
+                fact,
+                reason="findings",
+                recipient_name=person.name or person.email,
+                language=person.language,
+                findings=items,
+                measures=measures,
+            )
+            escalations.append(
+                escalation_row(context, fact, step="ciso-findings", level="ciso", email=person.email, detail=detail)
+            )
+    insert_escalations(context, escalations, facts)
+    context.report.ciso_findings += len(escalations)
 
 
 def _write_lapsed(context: SweepContext, rows: list[Any]) -> None:

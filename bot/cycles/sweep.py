@@ -9,7 +9,10 @@ mail it causes, so each step happens once however often (or however many times a
 - `owner-overdue:<deadline>` (owner): the deadline passed without a submission.
 - `ciso-overdue:<deadline>` (ciso): CISO_ESCALATION_DAYS after that, to the organisation's CISO(s) (or, when it
   has none, its administrators).
-- `owner-findings` (owner): a submission with a critical finding or a score below SCORE_THRESHOLD.
+- `owner-findings` (owner): a submission whose open findings meet the count rule (ladder.escalation_due:
+  default one critical, or three high, or one high still open HIGH_FINDING_DAYS after it was found).
+- `ciso-findings` (ciso): an open critical finding, in the same sweep as the owners; or open high findings that
+  nobody accepted or resolved CISO_ESCALATION_DAYS after the owners were told.
   `owner-findings:lapsed-<date>`: findings accepted as a risk until <date> count again after it.
 - `evidence-expiring:<question>:<sha256 prefix>` (supplier) and `evidence-lapsed:...` (owner): see renewal.py.
 
@@ -50,6 +53,7 @@ class SweepReport:
     owner_overdue: int = 0
     ciso_overdue: int = 0
     findings: int = 0
+    ciso_findings: int = 0
     evidence_requests: int = 0
     evidence_lapsed: int = 0
     digests: int = 0
@@ -58,7 +62,8 @@ class SweepReport:
 
     def did_something(self) -> bool:
         return any(
-            (self.reminders, self.owner_overdue, self.ciso_overdue, self.findings, self.evidence_requests,
+            (self.reminders, self.owner_overdue, self.ciso_overdue, self.findings, self.ciso_findings,
+             self.evidence_requests,
              self.evidence_lapsed, self.digests)
         )  # fmt: skip
 
@@ -66,7 +71,8 @@ class SweepReport:
         return (
             f"{self.reminders} reminders, {self.evidence_requests} evidence requests; escalations: "
             f"{self.owner_overdue} overdue to owners, {self.ciso_overdue} overdue to CISOs, {self.findings} "
-            f"findings, {self.evidence_lapsed} lapsed evidence; {self.digests} digest mails"
+            f"findings to owners, {self.ciso_findings} findings to CISOs, {self.evidence_lapsed} lapsed evidence; "
+            f"{self.digests} digest mails"
             + (f"; {self.without_ciso} overdue uitvragen have no CISO to tell" if self.without_ciso else "")
             + (f"; {self.retries} batches read again after another sweep was first" if self.retries else "")
         )

@@ -18,7 +18,6 @@ class ScoreChart:
     width: int
     height: int
     points: list[ChartPoint]
-    threshold_y: float | None
 
     @property
     def polyline(self) -> str:
@@ -29,9 +28,7 @@ class ScoreChart:
         return f"Score per cycle: {parts}" if lang == "en" else f"Score per ronde: {parts}"
 
 
-def score_chart(
-    history: list[tuple[str, int]], *, width: int = 180, height: int = 56, threshold: int | None = None
-) -> ScoreChart | None:
+def score_chart(history: list[tuple[str, int]], *, width: int = 180, height: int = 56) -> ScoreChart | None:
     """Map (cycle, score 0-100) pairs, oldest first, onto a width x height box; None without scores."""
     if not history:
         return None
@@ -47,4 +44,4 @@ def score_chart(
         ChartPoint(x=pad_x + (i * step if len(history) > 1 else inner_w / 2), y=y_of(score), label=name, score=score)
         for i, (name, score) in enumerate(history)
     ]
-    return ScoreChart(width, height, points, y_of(threshold) if threshold is not None else None)
+    return ScoreChart(width, height, points)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, render_template
+from flask import Response, abort, jsonify, render_template
 from sqlmodel import select
 
 from bot.db import get_session
@@ -76,6 +76,4 @@ def cycle_report_page(cycle_name: str) -> Any:
                 "Your organisation has no uitvragen in this cycle.",
             ),
         )
-    return render_template(
-        "staff/report.html", report=report, severities=SEVERITY_ORDER, threshold=current_app.config["SCORE_THRESHOLD"]
-    )
+    return render_template("staff/report.html", report=report, severities=SEVERITY_ORDER)

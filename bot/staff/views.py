@@ -82,8 +82,7 @@ def overview() -> Any:
         severity=severity if severity in SEVERITY_ORDER else "",
         sort=sort,
     )
-    threshold = current_app.config["SCORE_THRESHOLD"]
-    charts = {s.supplier.id: score_chart(s.history, threshold=threshold) for s in data.suppliers}
+    charts = {s.supplier.id: score_chart(s.history) for s in data.suppliers}
     owners = sorted({o for row in data.all_rows for o in row.owners})
     return render_template(
         "staff/overview.html",

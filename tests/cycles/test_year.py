@@ -152,12 +152,14 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
     ]
     assert ladder == [
         ("2027-01-10", "owner-findings", "bert@bergdorp.test"),  # Oudsys: no MFA for admins (critical)
+        ("2027-01-10", "ciso-findings", "beheer@bergdorp.test"),  # critical: the CISO (here the administrator) too
         ("2027-01-19", "reminder-14", "sec@cloudly.test"),
         ("2027-01-28", "reminder-3", "sec@cloudly.test"),
         ("2027-02-03", "owner-overdue", "olga@hofstad.test"),
         ("2027-02-15", "ciso-overdue", "ciso@hofstad.test"),
         ("2027-04-10", "owner-findings", "olga@hofstad.test"),  # Zaakwerk Q2: no MFA, to every contract's owner
         ("2027-04-10", "owner-findings", "piet@hofstad.test"),
+        ("2027-04-10", "ciso-findings", "ciso@hofstad.test"),
         ("2027-05-01", "evidence-expiring", "info@printerij.test"),  # 60 days before 30 June
         ("2027-05-19", "reminder-14", "info@printerij.test"),
         ("2027-05-28", "reminder-3", "info@printerij.test"),
@@ -165,6 +167,7 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
         ("2027-06-15", "ciso-overdue", "beheer@bergdorp.test"),  # no CISO: the administrator
         ("2027-07-03", "evidence-lapsed", "bert@bergdorp.test"),
         ("2027-07-12", "owner-findings", "olga@hofstad.test"),  # Cloudly H2: then accepted until 30 September
+        ("2027-07-12", "ciso-findings", "ciso@hofstad.test"),
         ("2027-07-21", "reminder-14", "security@zaakwerk.test"),  # Zaakwerk Q3: never answered
         ("2027-07-21", "reminder-14", "security@zaakwerk.test"),
         ("2027-07-30", "reminder-3", "security@zaakwerk.test"),
@@ -198,9 +201,9 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
         # One digest per person per sweep: Olga's two overdue Zaakwerk uitvragen of 5 August share one mail.
         ("olga@hofstad.test", "escalation-digest"): 5,
         ("piet@hofstad.test", "escalation-digest"): 2,
-        ("ciso@hofstad.test", "escalation-digest"): 2,
+        ("ciso@hofstad.test", "escalation-digest"): 4,  # two overdue, two critical findings
         ("bert@bergdorp.test", "escalation-digest"): 3,
-        ("beheer@bergdorp.test", "escalation-digest"): 1,
+        ("beheer@bergdorp.test", "escalation-digest"): 2,
     }
     delivered = list((tmp_path / "mail").glob("*.eml"))
     assert len(delivered) == len(messages)
