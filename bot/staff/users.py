@@ -1,5 +1,6 @@
-"""Staff users: `bot user add EMAIL --organisation X --role ciso|contract-manager|admin [--name N]` and
-`ensure_staff_user`, which the register import also uses to make contract owners contract managers."""
+"""Staff users: the functions that add, list, change the role of and deactivate staff users, and the `bot user ...`
+commands that call them (the web administration calls the same functions). `ensure_staff_user` is also what the
+register import uses to make contract owners contract managers."""
 
 from __future__ import annotations
 
@@ -82,6 +83,115 @@ def ensure_staff_user(
     return user, created
 
 
+def find_staff_user(session: Session, *, organisation: Organisation, email: str) -> StaffUser | None:
+    """The staff user of this organisation with this e-mail address (case-insensitive), or None."""
+    return session.exec(
+        select(StaffUser).where(
+            StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == email.strip().lower()
+        )
+    ).first()
+
+
+def list_staff_users(session: Session, *, organisation_id: int | None = None) -> list[tuple[StaffUser, Organisation]]:
+    """Staff users with their organisation, by organisation slug then e-mail; only one organisation's when given."""
+    query = select(StaffUser, Organisation).join(Organisation, Organisation.id == StaffUser.organisation_id)  # type: ignore[arg-type]
+    if organisation_id is not None:
+        query = query.where(StaffUser.organisation_id == organisation_id)
+    return list(session.exec(query.order_by(Organisation.slug, StaffUser.email)).all())
+
+
+def _other_active_admins(session: Session, user: StaffUser) -> int:
+    return len(
+        session.exec(
+            select(StaffUser.id).where(
+                StaffUser.organisation_id == user.organisation_id,
+                StaffUser.role == Role.ADMIN.value,
+                StaffUser.active == True,  # noqa: E712
+                StaffUser.id != user.id,
+            )
+        ).all()
+    )
+
+
+def _guard_last_admin(session: Session, user: StaffUser, organisation: Organisation) -> None:
+    # An organisation without an active admin can no longer administer itself in the browser.
+    if user.role == Role.ADMIN.value and user.active and _other_active_admins(session, user) == 0:
+        raise UserError(f"{user.email} is the last active admin of {organisation.name}; make someone else admin first")
+
+
+def change_role(
+    session: Session, *, organisation: Organisation, user: StaffUser, role: str, now: datetime, actor: str
+) -> bool:
+    """Give a staff user of this organisation another role, audited. Returns False when it already had it.
+
+    Refuses to take the admin role from the organisation's last active admin. The caller commits.
+    """
+    if user.organisation_id != organisation.id:
+        raise UserError(f"{user.email} is not a staff user of {organisation.name}")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
+    if user.role == role:
+        return False
+    if role != Role.ADMIN.value:
+        _guard_last_admin(session, user, organisation)
+    previous = user.role
+    user.role = role
+    session.add(user)
+    record(
+        session,
+        now=now,
+        actor=actor,
+        action="staff.user-role-changed",
+        organisation_id=organisation.id,
+        subject_type="staffuser",
+        subject_id=user.id,
+        detail={"email": user.email, "from": previous, "to": role},
+    )
+    return True
+
+
+def deactivate_staff_user(
+    session: Session, *, organisation: Organisation, user: StaffUser, now: datetime, actor: str
+) -> bool:
+    """Stop a staff user of this organisation from signing in, audited. Returns False when it was already inactive.
+
+    Open sessions end at their next request (the session checks `active`). Refuses the organisation's last active
+    admin. The caller commits.
+    """
+    if user.organisation_id != organisation.id:
+        raise UserError(f"{user.email} is not a staff user of {organisation.name}")
+    if not user.active:
+        return False
+    _guard_last_admin(session, user, organisation)
+    user.active = False
+    session.add(user)
+    record(
+        session,
+        now=now,
+        actor=actor,
+        action="staff.user-deactivated",
+        organisation_id=organisation.id,
+        subject_type="staffuser",
+        subject_id=user.id,
+        detail={"email": user.email},
+    )
+    return True
+
+
+def _organisation_or_usage_error(session: Session, key: str) -> Organisation:
+    organisation = find_organisation(session, key)
+    if organisation is None:
+        raise click.UsageError(f"--organisation: no organisation '{key}'")
+    return organisation
+
+
+def _user_or_usage_error(session: Session, organisation: Organisation, email: str) -> StaffUser:
+    user = find_staff_user(session, organisation=organisation, email=email)
+    if user is None:
+        raise click.UsageError(f"no staff user '{email}' in {organisation.name}")
+    return user
+
+
 @click.group("user")
 def user_group() -> None:
     """Manage staff users of the staff area."""
@@ -127,15 +237,31 @@ def add_command(
 def list_command(organisation_key: str | None) -> None:
     """List staff users."""
     session = get_session()
-    query = select(StaffUser, Organisation).join(Organisation, Organisation.id == StaffUser.organisation_id)  # type: ignore[arg-type]
-    if organisation_key:
-        organisation = find_organisation(session, organisation_key)
-        if organisation is None:
-            raise click.UsageError(f"--organisation: no organisation '{organisation_key}'")
-        query = query.where(StaffUser.organisation_id == organisation.id)
-    for user, organisation in session.exec(query.order_by(Organisation.slug, StaffUser.email)):
+    organisation_id = _organisation_or_usage_error(session, organisation_key).id if organisation_key else None
+    for user, organisation in list_staff_users(session, organisation_id=organisation_id):
         state = "" if user.active else " (inactive)"
         click.echo(f"{organisation.slug}\t{user.email}\t{user.role}\t{user.name}{state}")
+
+
+@user_group.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--organisation", "organisation_key", required=True, help="Organisation slug or name.")
+@now_option
+@with_appcontext
+def role_command(email: str, role: str, organisation_key: str, now: datetime | None) -> None:
+    """Give a staff user another role."""
+    session = get_session()
+    organisation = _organisation_or_usage_error(session, organisation_key)
+    user = _user_or_usage_error(session, organisation, email)
+    try:
+        changed = change_role(
+            session, organisation=organisation, user=user, role=role, now=resolve_now(now), actor="cli"
+        )
+    except UserError as error:
+        raise click.UsageError(str(error)) from None
+    session.commit()
+    click.echo(f"{user.email} of {organisation.name} is {'now' if changed else 'already'} {role}.")
 
 
 @user_group.command("deactivate")
@@ -146,27 +272,13 @@ def list_command(organisation_key: str | None) -> None:
 def deactivate_command(email: str, organisation_key: str, now: datetime | None) -> None:
     """Stop a staff user from signing in; open sessions end at their next request."""
     session = get_session()
-    organisation = find_organisation(session, organisation_key)
-    if organisation is None:
-        raise click.UsageError(f"--organisation: no organisation '{organisation_key}'")
-    user = session.exec(
-        select(StaffUser).where(
-            StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == email.strip().lower()
+    organisation = _organisation_or_usage_error(session, organisation_key)
+    user = _user_or_usage_error(session, organisation, email)
+    try:
+        changed = deactivate_staff_user(
+            session, organisation=organisation, user=user, now=resolve_now(now), actor="cli"
         )
-    ).first()
-    if user is None:
-        raise click.UsageError(f"no staff user '{email}' in {organisation.name}")
-    user.active = False
-    session.add(user)
-    record(
-        session,
-        now=resolve_now(now),
-        actor="cli",
-        action="staff.user-deactivated",
-        organisation_id=organisation.id,
-        subject_type="staffuser",
-        subject_id=user.id,
-        detail={"email": user.email},
-    )
+    except UserError as error:
+        raise click.UsageError(str(error)) from None
     session.commit()
-    click.echo(f"Deactivated {user.email} of {organisation.name}.")
+    click.echo(f"{'Deactivated' if changed else 'Already inactive:'} {user.email} of {organisation.name}.")
