@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 ## run: set up, migrate, load demo data, and run web + worker on SQLite with mail written to instance/mail
 run: $(STAMP)
-	$(BIN)/bot dev
+	BOT_ENV=development DEV_MAIL=true $(BIN)/bot dev
 
 ## test: set up (including Chromium from Debian's packages) and run the whole suite; TEST_DATABASE_URL=... for PostgreSQL
 test: $(STAMP)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot.config import check_production, load_settings
+from bot.config import check_settings, load_settings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.debug = bool(app.config["DEBUG"])
-    check_production(app.config)
+    check_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 2) * 1024 * 1024
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -6,6 +6,7 @@ Every time-dependent command takes `--now` (ISO date or date-time, UTC) so that 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from datetime import datetime
 from typing import Any
@@ -85,6 +86,12 @@ register_commands(cli)
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["dev"]:
+        # `bot dev` is development by definition: say so explicitly (fail closed elsewhere) and open the mailbox.
+        if not os.environ.get("BOT_ENV", "").strip():
+            os.environ["BOT_ENV"] = "development"
+        if not os.environ.get("DEV_MAIL", "").strip():
+            os.environ["DEV_MAIL"] = "true"
     try:
         cli.main(prog_name="bot")
     except KeyboardInterrupt:

@@ -1,114 +1,192 @@
-"""Configuration from the environment (and `.env`), with safe development defaults.
+"""Configuration from the environment (and `.env`): one typed, frozen `Settings` object, safe only where asked.
 
-Every setting is documented in `.env.example`. `load_settings()` reads the environment once; the app factory
-stores the result in `app.config`, and tests override single keys through the factory's mapping.
+Every setting is documented in `.env.example` and the README. Each default is defined once, as a field default of
+`Settings` (the paths under the instance folder in `load_settings`). A setting that is unset or empty in `.env` or
+the environment takes its default, so `cp .env.example .env` works unchanged. The app factory stores the settings in
+`app.config` (Flask reads its own keys from there) and keeps the typed object in `app.extensions["settings"]`.
+
+Fail closed: an unknown BOT_ENV is refused; the development secret key only runs when BOT_ENV says development or
+test; production also refuses weak keys, debug mode and plain-http links.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
+import zlib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dotenv import load_dotenv
 
-DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production by check_production()
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development and test
+ENVIRONMENTS = ("development", "test", "production")
+# A production key needs at least this many characters and this much estimated entropy (bits, by its own
+# character frequencies), and no character may fill more than a quarter of it.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 128
 
 
 class ConfigError(RuntimeError):
     """The configuration cannot work; the message says which setting and why."""
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the service, with its default. Names are those of the environment variables."""
+
+    BOT_ENV: str = "development"
+    DEBUG: bool = False
+    SECRET_KEY: str = DEFAULT_SECRET_KEY
+    DATABASE_URL: str = ""  # default: a SQLite file in the instance folder
+    BASE_URL: str = "http://127.0.0.1:5000"
+    MAIL_URL: str = ""  # default: file:// the instance folder's mail/
+    MAIL_FROM: str = "BIO leveranciersuitvraag <uitvraag@localhost>"
+    CHAT_WEBHOOK_URL: str = ""
+    UPLOAD_DIR: str = ""  # default: the instance folder's uploads/
+    MAX_UPLOAD_MB: int = 20
+    # The development mailbox at /dev/mail: only when switched on, and only for clients on this machine.
+    DEV_MAIL: bool = False
+    # Review cycles: months between two uitvragen per risk tier (3 = quarterly, 12 = yearly).
+    CADENCE_MONTHS_LOW: int = 3
+    CADENCE_MONTHS_MEDIUM: int = 3
+    CADENCE_MONTHS_HIGH: int = 3
+    DEADLINE_DAYS: int = 30
+    TOKEN_GRACE_DAYS: int = 14
+    REMINDER_DAYS: tuple[int, ...] = (14, 3)
+    CISO_ESCALATION_DAYS: int = 14
+    # Escalation by findings (open ones, not accepted or resolved): a submission escalates to its owners when it
+    # has at least this many critical findings, or this many high ones, or a high one still open this many
+    # days after it was found (0 switches that part off). Critical findings also reach the CISO at once.
+    ESCALATE_CRITICAL_COUNT: int = 1
+    ESCALATE_HIGH_COUNT: int = 3
+    HIGH_FINDING_DAYS: int = 30
+    EXPIRY_WARNING_DAYS: int = 60
+    MAIL_RETRY_FIRST_SECONDS: int = 60
+    MAIL_RETRY_MAX_SECONDS: int = 3600
+    MAIL_GIVE_UP_HOURS: int = 72
+    WORKER_TICK_SECONDS: int = 60
+    # PostgreSQL: how often a waiting worker replica tries to take over the leader lock.
+    WORKER_LEADER_RETRY_SECONDS: int = 10
+    STAFF_SESSION_HOURS: int = 8
+    SIGNIN_LINK_MINUTES: int = 15
+    # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust (0: none). Rate limits
+    # count per client address; behind a proxy that address is only known from X-Forwarded-For.
+    TRUSTED_PROXIES: int = 0
+
+    def as_config(self) -> dict[str, Any]:
+        """The settings as `app.config` keys (lists where code expects lists)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["REMINDER_DAYS"] = list(self.REMINDER_DAYS)
+        return values
+
+
+DEFAULTS = Settings()
+_ENV_NAMES = {"DEBUG": "BOT_DEBUG"}  # settings whose environment variable has another name
+
+
+def setting(config: Mapping[str, Any], name: str) -> Any:
+    """`config[name]`, or the one default from `Settings` when a caller's mapping lacks it."""
+    value = config.get(name)
+    if value is None or value == "":
+        return getattr(DEFAULTS, name)
+    return value
+
+
+def _raw(name: str) -> str | None:
+    raw = os.environ.get(_ENV_NAMES.get(name, name))
     if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        return None  # unset or empty: the default
+    return raw.strip()
 
 
-def _int_list(name: str, default: list[int]) -> list[int]:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
-    except ValueError:
-        raise ConfigError(f"{name} must be comma-separated whole numbers, got {raw!r}") from None
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    env_name = _ENV_NAMES.get(name, name)
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{env_name} must be a whole number, got {raw!r}") from None
+    if kind in (bool, "bool"):
+        value = raw.lower()
+        if value in {"1", "true", "yes", "on", "ja"}:
+            return True
+        if value in {"0", "false", "no", "off", "nee"}:
+            return False
+        raise ConfigError(f"{env_name} must be true or false, got {raw!r}")
+    if kind in (tuple[int, ...], "tuple[int, ...]"):
+        try:
+            return tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+        except ValueError:
+            raise ConfigError(f"{env_name} must be comma-separated whole numbers, got {raw!r}") from None
+    return raw
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on", "ja"}:
-        return True
-    if value in {"0", "false", "no", "off", "nee"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+def read_settings(instance_path: str | Path, *, dotenv: bool = True) -> Settings:
+    """Read every setting from the environment, after loading `.env` (BOT_DOTENV) from the working directory."""
+    if dotenv:
+        load_dotenv(os.environ.get("BOT_DOTENV", ".env"), override=False)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        raw = _raw(f.name)
+        if raw is not None:
+            values[f.name] = _parse(f.name, f.type, raw)
+    instance = Path(instance_path)
+    values.setdefault("DATABASE_URL", f"sqlite:///{instance / 'bot.sqlite3'}")
+    values.setdefault("MAIL_URL", f"file://{instance / 'mail'}")
+    values.setdefault("UPLOAD_DIR", str(instance / "uploads"))
+    values["BOT_ENV"] = str(values.get("BOT_ENV", DEFAULTS.BOT_ENV)).lower()
+    values["BASE_URL"] = str(values.get("BASE_URL", DEFAULTS.BASE_URL)).rstrip("/")
+    return Settings(**values)
 
 
 def load_settings(instance_path: str | Path, *, dotenv: bool = True) -> dict[str, Any]:
-    """Read every setting from the environment, after loading `.env` from the working directory."""
-    if dotenv:
-        load_dotenv(os.environ.get("BOT_DOTENV", ".env"), override=False)
-    instance = Path(instance_path)
-    env = os.environ.get("BOT_ENV", "development").strip().lower()
-    return {
-        "BOT_ENV": env,
-        "DEBUG": _bool("BOT_DEBUG", False),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'bot.sqlite3'}"),
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "MAIL_URL": os.environ.get("MAIL_URL", f"file://{instance / 'mail'}"),
-        "MAIL_FROM": os.environ.get("MAIL_FROM", "BIO leveranciersuitvraag <uitvraag@localhost>"),
-        "CHAT_WEBHOOK_URL": os.environ.get("CHAT_WEBHOOK_URL", ""),
-        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
-        "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 20),
-        # Review cycles: months between two uitvragen per risk tier (3 = quarterly, 12 = yearly).
-        "CADENCE_MONTHS_LOW": _int("CADENCE_MONTHS_LOW", 3),
-        "CADENCE_MONTHS_MEDIUM": _int("CADENCE_MONTHS_MEDIUM", 3),
-        "CADENCE_MONTHS_HIGH": _int("CADENCE_MONTHS_HIGH", 3),
-        "DEADLINE_DAYS": _int("DEADLINE_DAYS", 30),
-        "TOKEN_GRACE_DAYS": _int("TOKEN_GRACE_DAYS", 14),
-        "REMINDER_DAYS": _int_list("REMINDER_DAYS", [14, 3]),
-        "CISO_ESCALATION_DAYS": _int("CISO_ESCALATION_DAYS", 14),
-        # Escalation by findings (open ones, not accepted or resolved): a submission escalates to its owners when it
-        # has at least this many critical findings, or this many high ones, or a high one still open this many
-        # days after it was found (0 switches that part off). Critical findings also reach the CISO at once.
-        "ESCALATE_CRITICAL_COUNT": _int("ESCALATE_CRITICAL_COUNT", 1),
-        "ESCALATE_HIGH_COUNT": _int("ESCALATE_HIGH_COUNT", 3),
-        "HIGH_FINDING_DAYS": _int("HIGH_FINDING_DAYS", 30),
-        "EXPIRY_WARNING_DAYS": _int("EXPIRY_WARNING_DAYS", 60),
-        "MAIL_RETRY_FIRST_SECONDS": _int("MAIL_RETRY_FIRST_SECONDS", 60),
-        "MAIL_RETRY_MAX_SECONDS": _int("MAIL_RETRY_MAX_SECONDS", 3600),
-        "MAIL_GIVE_UP_HOURS": _int("MAIL_GIVE_UP_HOURS", 72),
-        "WORKER_TICK_SECONDS": _int("WORKER_TICK_SECONDS", 60),
-        # PostgreSQL: how often a waiting worker replica tries to take over the leader lock.
-        "WORKER_LEADER_RETRY_SECONDS": _int("WORKER_LEADER_RETRY_SECONDS", 10),
-        "STAFF_SESSION_HOURS": _int("STAFF_SESSION_HOURS", 8),
-        "SIGNIN_LINK_MINUTES": _int("SIGNIN_LINK_MINUTES", 15),
-        # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust (0: none). Rate limits
-        # count per client address; behind a proxy that address is only known from X-Forwarded-For.
-        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
-    }
+    """The settings as `app.config` keys (see `read_settings`)."""
+    return read_settings(instance_path, dotenv=dotenv).as_config()
 
 
-def check_production(config: dict[str, Any]) -> None:
-    """Refuse settings that are unsafe in production, naming the setting and what to do."""
-    if config.get("BOT_ENV") != "production":
+def secret_key_weakness(secret: str) -> str | None:
+    """Why `secret` is too weak for production, or None: too short, repeated characters or patterns, low entropy."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters"
+    counts = Counter(secret)
+    if counts.most_common(1)[0][1] > len(secret) / 4:
+        return "SECRET_KEY repeats one character too often"
+    if len(zlib.compress(secret.encode(), 9)) < len(secret.encode()) * 3 / 4:
+        return "SECRET_KEY repeats a pattern"
+    bits = -sum(n * math.log2(n / len(secret)) for n in counts.values())
+    if bits < MIN_SECRET_BITS:
+        return f"SECRET_KEY has too little randomness (about {bits:.0f} bits, at least {MIN_SECRET_BITS} needed)"
+    return None
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Refuse settings that are unknown or unsafe for their BOT_ENV, naming the setting and what to do."""
+    env = config.get("BOT_ENV")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"BOT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
+    secret = config.get("SECRET_KEY") or ""
+    if env != "production":
+        if not secret:
+            raise ConfigError("SECRET_KEY is empty; leave it unset for the development default or set a value.")
         return
     problems = []
-    secret = config.get("SECRET_KEY") or ""
     if not secret or secret == DEFAULT_SECRET_KEY:
         problems.append("SECRET_KEY is missing or still the development default; set a long random value")
-    elif len(secret) < 32:
-        problems.append("SECRET_KEY is shorter than 32 characters; set a long random value")
+    else:
+        weakness = secret_key_weakness(secret)
+        if weakness:
+            problems.append(
+                weakness + '; set a long random value (python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
     if config.get("DEBUG"):
         problems.append("BOT_DEBUG is on; debug mode must be off in production")
+    if config.get("DEV_MAIL"):
+        problems.append("DEV_MAIL is on; the development mailbox must be off in production")
     if not str(config.get("BASE_URL", "")).startswith("https://"):
         problems.append("BASE_URL must start with https:// in production (links in mails use it)")
     if problems:

@@ -23,6 +23,8 @@ from bot import migrate
 def dev_command(host: str, port: int, no_demo: bool, no_worker: bool) -> None:
     """Run web + worker for development and the demo (SQLite, mail written to a folder)."""
     config = current_app.config
+    if config["BOT_ENV"] != "development":
+        raise click.ClickException(f"bot dev runs only with BOT_ENV=development, not {config['BOT_ENV']!r}.")
     migrate.upgrade(config["DATABASE_URL"])
     if not no_demo:
         from bot.demo import seed_demo

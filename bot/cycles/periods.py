@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.config import ConfigError
+from bot.config import ConfigError, setting
 from bot.models import ReviewCycle, RiskTier
 
 CADENCES = (1, 3, 6, 12)
@@ -52,10 +52,10 @@ def cadence_months(config: Mapping[str, Any], risk_tier: str) -> int:
     """Months between two uitvragen for contracts of `risk_tier`, from CADENCE_MONTHS_<TIER>."""
     if risk_tier not in {tier.value for tier in RiskTier}:
         raise ValueError(f"unknown risk tier {risk_tier!r}; expected low, medium or high")
-    setting = f"CADENCE_MONTHS_{risk_tier.upper()}"
-    months = int(config.get(setting, 3))
+    name = f"CADENCE_MONTHS_{risk_tier.upper()}"
+    months = int(setting(config, name))
     if months not in CADENCES:
-        raise ConfigError(f"{setting} must be 1, 3, 6 or 12 (months per review cycle), got {months}")
+        raise ConfigError(f"{name} must be 1, 3, 6 or 12 (months per review cycle), got {months}")
     return months
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.config import setting
 from bot.cycles import bulk
 from bot.cycles.ladder import escalation_row
 from bot.cycles.sweep import OPEN, SweepContext, has_contract_in_force, in_batches
@@ -20,7 +21,7 @@ def reminder_step(days: int, deadline: Any) -> str:
 
 def send_reminders(context: SweepContext) -> None:
     """For each reminder window (REMINDER_DAYS before the deadline), remind every open uitvraag in it once."""
-    days = sorted({int(d) for d in context.config.get("REMINDER_DAYS", [14, 3]) if int(d) > 0})
+    days = sorted({int(d) for d in setting(context.config, "REMINDER_DAYS") if int(d) > 0})
     previous = 0
     for window in days:
         # Windows do not overlap: an uitvraag 2 days before its deadline is in the 3-day window only.

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from bot.config import setting
 from bot.cycles.planner import PlanReport, plan_cycles
 from bot.cycles.sweep import SweepReport, sweep
 from bot.mail.delivery import DeliveryReport, send_due
@@ -154,8 +155,8 @@ def run_worker(*, engine: Engine, config: Mapping[str, Any], start: datetime | N
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     worker = Worker(engine, config, Clock(start), LeaderLock(engine))
-    retry = max(1, int(config.get("WORKER_LEADER_RETRY_SECONDS", 10)))
-    seconds = max(1, int(config.get("WORKER_TICK_SECONDS", 60)))
+    retry = max(1, int(setting(config, "WORKER_LEADER_RETRY_SECONDS")))
+    seconds = max(1, int(setting(config, "WORKER_TICK_SECONDS")))
     stopping = False
 
     def stop(_signum: int, _frame: Any) -> None:

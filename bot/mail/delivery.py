@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.config import setting
 from bot.mail.failures import queue_failure_notices
 from bot.mail.message import Composer, InvalidAddress, check_address
 from bot.mail.transports import DeliveryError, Transport, transport_for
@@ -84,9 +85,9 @@ class _Sender:
         self.transport: Transport = transport_for(str(config["MAIL_URL"]))
         self.open = False
         self.report = DeliveryReport()
-        self.first = int(config.get("MAIL_RETRY_FIRST_SECONDS", 60))
-        self.max = int(config.get("MAIL_RETRY_MAX_SECONDS", 3600))
-        self.give_up = timedelta(hours=int(config.get("MAIL_GIVE_UP_HOURS", 72)))
+        self.first = int(setting(config, "MAIL_RETRY_FIRST_SECONDS"))
+        self.max = int(setting(config, "MAIL_RETRY_MAX_SECONDS"))
+        self.give_up = timedelta(hours=int(setting(config, "MAIL_GIVE_UP_HOURS")))
 
     def close(self) -> None:
         if self.open:

@@ -1,6 +1,7 @@
 """The development mailbox: read the mails the file transport wrote, in the browser.
 
-Only registered when BOT_ENV=development and MAIL_URL is a file:// folder, so that the demo's invitation and
+Only registered when DEV_MAIL is switched on explicitly (`bot dev` does) and MAIL_URL is a file:// folder, and only
+answers clients on this machine (loopback addresses), so that the demo's invitation and
 sign-in links can be followed without a mail client. It shows the plain-text part, escaped, with links clickable.
 """
 
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ipaddress
 import re
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, render_template
+from flask import Blueprint, Flask, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
 bp = Blueprint("devmail", __name__, url_prefix="/dev/mail")
@@ -19,7 +21,18 @@ URL_RE = re.compile(r"https?://[^\s<>\"]+")
 
 
 def enabled(app: Flask) -> bool:
-    return app.config["BOT_ENV"] == "development" and app.config["MAIL_URL"].startswith("file://")
+    return bool(app.config.get("DEV_MAIL")) and app.config["MAIL_URL"].startswith("file://")
+
+
+@bp.before_request
+def only_this_machine() -> None:
+    """Mails hold live links: serve them only to a browser on this machine, never through a proxy."""
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or request.headers.get("X-Forwarded-For"):
+        abort(404)
 
 
 def _folder() -> Path:

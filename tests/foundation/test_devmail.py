@@ -12,7 +12,7 @@ from tests.conftest import make_test_config
 
 @pytest.fixture
 def dev_app(database_url, tmp_path):
-    app = create_app(make_test_config(database_url, tmp_path, BOT_ENV="development"))
+    app = create_app(make_test_config(database_url, tmp_path, BOT_ENV="development", DEV_MAIL=True))
     yield app
     app.extensions["engine"].dispose()
 
@@ -43,3 +43,16 @@ def test_mailbox_lists_mails_and_shows_links_escaped(dev_app, tmp_path):
 
 def test_mailbox_is_absent_outside_development(client):
     assert client.get("/dev/mail/").status_code == 404
+
+
+def test_mailbox_needs_the_explicit_setting_and_a_client_on_this_machine(database_url, tmp_path):
+    write_mail(tmp_path / "mail", "0001.eml", "Uitvraag", "Open http://localhost/q/abc")
+    plain = create_app(make_test_config(database_url, tmp_path, BOT_ENV="development"))
+    assert plain.test_client().get("/dev/mail/").status_code == 404
+    plain.extensions["engine"].dispose()
+    app = create_app(make_test_config(database_url, tmp_path, BOT_ENV="development", DEV_MAIL=True))
+    client = app.test_client()
+    assert client.get("/dev/mail/").status_code == 200
+    assert client.get("/dev/mail/", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 404
+    assert client.get("/dev/mail/", headers={"X-Forwarded-For": "192.0.2.7"}).status_code == 404
+    app.extensions["engine"].dispose()

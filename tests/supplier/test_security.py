@@ -55,7 +55,12 @@ def test_the_session_cookie_is_httponly_and_samesite_lax_and_secure_in_productio
     from bot import create_app
 
     production = create_app(
-        dict(app.config, BOT_ENV="production", BASE_URL="https://uitvraag.example", SECRET_KEY="s" * 40)
+        dict(
+            app.config,
+            BOT_ENV="production",
+            BASE_URL="https://uitvraag.example",
+            SECRET_KEY="Zq8vN3xK0pL7wR2tY5uB9cE4hJ6mA1sD-fG_iO",
+        )
     )
     assert production.config["SESSION_COOKIE_SECURE"] is True
     production.extensions["engine"].dispose()
