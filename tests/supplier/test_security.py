@@ -292,10 +292,10 @@ def test_gunicorns_access_log_never_holds_a_token(app_config, session, tmp_path)
             try:
                 requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         assert requests.get(
-            f"http://127.0.0.1:{port}/q/{made.token}", allow_redirects=False, timeout=5
+            f"http://127.0.0.1:{port}/q/{made.token}", allow_redirects=False, timeout=30
         ).status_code == (303)
         requests.get(f"http://127.0.0.1:{port}/q/{made.token[:-2]}zz", timeout=30)
     finally:
