@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint format bench clean
+.PHONY: run test test-postgres lint format bench clean translations
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -30,6 +30,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## translations: extract every _() text, merge it into the nl and en catalogues, compile them (fill in new msgstrs!)
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext -k lazy_gettext --no-location --omit-header -o bot/translations/messages.pot .
+	$(BIN)/pybabel update -i bot/translations/messages.pot -d bot/translations --no-fuzzy-matching --width 120
+	$(BIN)/pybabel compile -d bot/translations --statistics
 
 ## bench: run every benchmark under bench/ and print one BENCH line each
 bench: $(STAMP)

@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
-from sqlmodel import SQLModel
+from flask_babel import gettext as _
+from sqlmodel import Session, SQLModel
 
-from bot.db import get_session, writes_on_get
+from bot.db import get_engine, get_session, writes_on_get
 from bot.mail.message import mail_domain
 from bot.models import StaffUser
 from bot.ratelimit import hit
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
-from bot.staff.web import bp, tr
+from bot.staff.web import bp
 from bot.timeutil import as_utc, utcnow
 
 SESSION_USER = "staff_user_id"
@@ -112,8 +113,19 @@ def _safe_next(target: str | None) -> str:
 
 @bp.before_request
 def _language() -> None:
-    if request.args.get("lang") in ("nl", "en"):
-        g.staff_lang = request.args["lang"]
+    """`?lang=nl|en` switches the staff area's language; a signed-in user's choice is remembered on their account."""
+    asked = request.args.get("lang")
+    if asked not in ("nl", "en"):
+        return
+    user = current_staff()
+    g.staff_lang = asked
+    if user is not None and user.language != asked:
+        # GET requests read through a read-only session; the choice is written through its own short one.
+        with Session(get_engine()) as writer:
+            stored = writer.get(StaffUser, user.id)
+            if stored is not None:
+                stored.language = asked
+                writer.commit()
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -126,10 +138,7 @@ def signin() -> Any:
     moment = now()
     email = (request.form.get("email") or "").strip()
     if not email or "@" not in email or len(email) > 254:
-        error = tr(
-            "Vul uw e-mailadres in, bijvoorbeeld naam@gemeente.nl.",
-            "Enter your e-mail address, e.g. name@municipality.nl.",
-        )
+        error = _("Enter your e-mail address, e.g. name@municipality.nl.")
         return render_template("staff/signin.html", sent=False, error=error, email=email), 400
     allowed = hit(
         db,
@@ -156,10 +165,7 @@ def signin() -> Any:
         )
     db.commit()
     if not allowed:
-        message = tr(
-            "Te veel aanvragen. Wacht een kwartier en probeer het opnieuw.",
-            "Too many requests. Wait fifteen minutes and try again.",
-        )
+        message = _("Too many requests. Wait fifteen minutes and try again.")
         return render_template("staff/signin.html", sent=False, error=message, email=email), 429
     # The same answer for known and unknown addresses: no one learns who has an account.
     return render_template("staff/signin.html", sent=True, email=email)

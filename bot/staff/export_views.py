@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, jsonify, render_template
+from flask_babel import gettext as _
 from sqlmodel import select
 
 from bot.db import get_session
@@ -12,7 +13,7 @@ from bot.models import Organisation, ReviewCycle
 from bot.staff.auth import login_required, now, staff
 from bot.staff.exports import REGISTER_COLUMNS, cycle_report, register_csv, register_rows
 from bot.staff.queries import SEVERITY_ORDER, cycles_of
-from bot.staff.web import bp, tr
+from bot.staff.web import bp
 
 
 def _filename(suffix: str) -> str:
@@ -71,9 +72,6 @@ def cycle_report_page(cycle_name: str) -> Any:
     if report is None:  # a cycle in which this organisation asked nothing is not its to report on
         abort(
             404,
-            tr(
-                "Uw organisatie heeft in deze ronde geen uitvragen.",
-                "Your organisation has no uitvragen in this cycle.",
-            ),
+            _("Your organisation has no uitvragen in this cycle."),
         )
     return render_template("staff/report.html", report=report, severities=SEVERITY_ORDER)

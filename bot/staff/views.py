@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -23,7 +24,7 @@ from bot.staff.detail import uitvraag_detail
 from bot.staff.queries import SEVERITY_ORDER, SORT_KEYS, STATUS_FILTERS
 from bot.staff.queries import overview as build_overview
 from bot.staff.texts import questionnaire_titles
-from bot.staff.web import bp, lang, tr
+from bot.staff.web import bp, lang
 from bot.timeutil import day_start
 
 AUDIT_PAGE_SIZE = 200
@@ -122,7 +123,7 @@ def uitvraag(uitvraag_id: int) -> Any:
     )
 
 
-def _act(uitvraag_row: Uitvraag, do: Any, success_nl: str, success_en: str, anchor: str = "") -> Any:
+def _act(uitvraag_row: Uitvraag, do: Any, success: str, anchor: str = "") -> Any:
     """Run one action for the signed-in user: commit on success, flash the reason otherwise, then go back."""
     db = get_session()
     back = url_for("staff.uitvraag", uitvraag_id=uitvraag_row.id, _anchor=anchor)
@@ -131,7 +132,7 @@ def _act(uitvraag_row: Uitvraag, do: Any, success_nl: str, success_en: str, anch
         db.commit()
     except actions.NotAllowed:
         db.rollback()
-        abort(403, tr("U mag alleen handelen voor uw eigen contracten.", "You may only act on your own contracts."))
+        abort(403, _("You may only act on your own contracts."))
     except actions.ActionError as error:
         db.rollback()
         flash(error.text(lang()), "error")
@@ -140,14 +141,11 @@ def _act(uitvraag_row: Uitvraag, do: Any, success_nl: str, success_en: str, anch
         # Two people asked for a follow-up at the same moment: the unique round let one of them win.
         db.rollback()
         flash(
-            tr(
-                "Iemand anders deed tegelijk hetzelfde; bekijk de uitvraag en probeer het zo nodig opnieuw.",
-                "Someone else did the same at the same moment; check the uitvraag and try again if needed.",
-            ),
+            _("Someone else did the same at the same moment; check the uitvraag and try again if needed."),
             "error",
         )
         return redirect(back)
-    flash(tr(success_nl, success_en), "success")
+    flash(success, "success")
     if isinstance(result, Uitvraag) and result.id != uitvraag_row.id:
         return redirect(url_for("staff.uitvraag", uitvraag_id=result.id))
     return redirect(back)
@@ -166,7 +164,7 @@ def accept_risk(finding_id: int) -> Any:
             db, actor=staff(), finding=finding, reason=request.form.get("reason", ""), until=_date("until"), now=now()
         )
 
-    return _act(row, do, "Het risico is geaccepteerd.", "The risk has been accepted.", anchor=f"finding-{finding_id}")
+    return _act(row, do, _("The risk has been accepted."), anchor=f"finding-{finding_id}")
 
 
 @bp.post("/uitvragen/<int:uitvraag_id>/improve")
@@ -189,8 +187,7 @@ def request_improvement(uitvraag_id: int) -> Any:
     return _act(
         row,
         do,
-        "Het verzoek om verbetering is naar de leverancier gestuurd.",
-        "The improvement request has been sent to the supplier.",
+        _("The improvement request has been sent to the supplier."),
         anchor="improve",
     )
 
@@ -210,7 +207,7 @@ def extend_deadline(uitvraag_id: int) -> Any:
             grace_days=current_app.config["TOKEN_GRACE_DAYS"],
         )
 
-    return _act(row, do, "De termijn is verlengd.", "The deadline has been extended.", anchor="link")
+    return _act(row, do, _("The deadline has been extended."), anchor="link")
 
 
 @bp.post("/uitvragen/<int:uitvraag_id>/resend")
@@ -224,8 +221,7 @@ def resend_link(uitvraag_id: int) -> Any:
     return _act(
         row,
         do,
-        "Er is een nieuwe link verstuurd; de oude werkt niet meer.",
-        "A new link has been sent; the old one no longer works.",
+        _("A new link has been sent; the old one no longer works."),
         anchor="link",
     )
 
@@ -238,7 +234,7 @@ def revoke_link(uitvraag_id: int) -> Any:
     def do(db: Any) -> Any:
         return actions.revoke_link(db, actor=staff(), uitvraag=row, now=now())
 
-    return _act(row, do, "De link is ingetrokken.", "The link has been revoked.", anchor="link")
+    return _act(row, do, _("The link has been revoked."), anchor="link")
 
 
 @bp.post("/uitvragen/<int:uitvraag_id>/review")
@@ -249,7 +245,7 @@ def mark_reviewed(uitvraag_id: int) -> Any:
     def do(db: Any) -> Any:
         return actions.mark_reviewed(db, actor=staff(), uitvraag=row, now=now())
 
-    return _act(row, do, "De beoordeling is afgerond.", "The review is done.", anchor="review")
+    return _act(row, do, _("The review is done."), anchor="review")
 
 
 @bp.get("/evidence/<int:file_id>")
@@ -261,7 +257,7 @@ def evidence(file_id: int) -> Any:
     scoped_or_404(Uitvraag, file.uitvraag_id)
     folder = Path(current_app.config["UPLOAD_DIR"])
     if not (folder / file.stored_name).is_file():
-        abort(404, tr("Het bestand is niet (meer) aanwezig.", "The file is not available (any more)."))
+        abort(404, _("The file is not available (any more)."))
     # Always a download, never rendered in the browser: the content came from outside.
     response = send_from_directory(
         folder,

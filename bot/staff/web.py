@@ -14,14 +14,9 @@ def lang() -> str:
     return g.get("staff_lang", "nl")
 
 
-def tr(nl: str, en: str) -> str:
-    """Pick the Dutch or English text for the current page."""
-    return en if lang() == "en" else nl
-
-
 @bp.context_processor
 def _context() -> dict[str, Any]:
-    return {"lang": lang(), "tr": tr, "staff_user": g.get("staff_user")}
+    return {"lang": lang(), "staff_user": g.get("staff_user")}
 
 
 # Route modules register themselves on `bp`; imported last so they can import `bp` from here.

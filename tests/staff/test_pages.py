@@ -138,4 +138,17 @@ def test_times_are_shown_in_dutch_local_time(client, world, session):
     session.commit()
     sign_in(client, world.ciso, utcnow())
     log = client.get("/staff/audit?action=register.import").get_data(as_text=True)
-    assert "2026-07-02 00:30" in log  # summer time: UTC+2
+    assert "2 jul 2026 00:30" in log  # summer time: UTC+2, written as people read it (Babel, Dutch)
+    assert "2026-07-02" not in log
+
+
+def test_the_staff_language_switch_is_remembered_for_the_user(client, world, session):
+    sign_in(client, world.ciso, utcnow())
+    dutch = client.get("/staff/audit").get_data(as_text=True)
+    assert "Auditlog" in dutch or "Audit" in dutch
+    assert 'hreflang="en"' in dutch and ">English</a>" in dutch
+    english = client.get("/staff/audit?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english and ">Nederlands</a>" in english and "Sign out" in english
+    assert "Sign out" in client.get("/staff/").get_data(as_text=True)  # no ?lang: the account remembers it
+    session.expire_all()
+    assert session.get(type(world.ciso), world.ciso.id).language == "en"
