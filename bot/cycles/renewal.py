@@ -88,6 +88,7 @@ def _due_documents(context: SweepContext) -> list[dict[str, Any]]:
             )
             .join(Uitvraag.__table__, u.id == e.uitvraag_id)
             .where(u.supplier_id.in_(part), u.status.in_(SUBMITTED))
+            .order_by(e.uitvraag_id, e.id)
         )  # fmt: skip
         for row in session.execute(statement):
             key = (row.organisation_id, row.supplier_id, row.questionnaire_id, row.question_id)
@@ -100,12 +101,18 @@ def _due_documents(context: SweepContext) -> list[dict[str, Any]]:
         current = [r for r in rows if r.uitvraag_id == latest.uitvraag_id]
         if any(r.expires_on is None for r in current):
             continue  # a document without an end date does not expire
-        document = max(current, key=lambda r: r.expires_on)
+        # Several files may end on the same date (a carried-over certificate and a fresh copy of it): the one held
+        # longest is the document, so each sweep picks the same one and its steps stay on its first uitvraag.
+        first_held: dict[str, int] = {}
+        for r in rows:
+            first_held[r.sha256] = min(first_held.get(r.sha256, r.uitvraag_id), r.uitvraag_id)
+        ends = max(r.expires_on for r in current)
+        document = min((r for r in current if r.expires_on == ends), key=lambda r: (first_held[r.sha256], r.sha256))
         if document.expires_on > today + timedelta(days=warning) or document.expires_on < today - timedelta(
             days=LOOKBACK_DAYS
         ):
             continue
-        anchor = min(r.uitvraag_id for r in rows if r.sha256 == document.sha256)
+        anchor = first_held[document.sha256]
         documents.append(
             {
                 "organisation_id": key[0],
