@@ -128,7 +128,7 @@ def prepare(database_url: str, folder: Path, count: int) -> dict[str, Any]:
                 cycle_id=cycle.id,
                 questionnaire_id=questionnaire.id,
                 snapshot_id=snapshot.id,
-                round=index,
+                follow_up_number=index,
                 recipient_email="security@bench.test",
                 deadline=now + timedelta(days=30),
                 created_at=now,
@@ -141,7 +141,7 @@ def prepare(database_url: str, folder: Path, count: int) -> dict[str, Any]:
                     contract_id=contract.id,
                     questionnaire_id=questionnaire.id,
                     cycle_id=cycle.id,
-                    round=index,
+                    follow_up_number=index,
                 )
             )
             answers, evidence = best_answers(questionnaire, now.date(), contract_facts([contract]))

@@ -9,7 +9,7 @@ transaction per 500 uitvragen, and nothing else: no ORM, no templates, no checks
 worker runs it. Each runs in its own process, which reports its time and its peak memory (RSS).
 
 The sweep is timed on the planned database at the moment every open uitvraag is due its 14-day reminder: a
-fresh link, a rendered reminder and an Escalation row each; and at a moment when nothing is due.
+fresh link, a rendered reminder and an LadderStep row each; and at a moment when nothing is due.
 Goals: planning at most 3x the baseline with peak memory under 300 MB; the full sweep no slower than planning.
 """
 
@@ -212,12 +212,13 @@ def child_baseline(path: Path) -> dict[str, Any]:
             audits.append((now, org, "system", "uitvraag.invited", "uitvraag", uitvraag_id, json.dumps(detail)))
         con.execute("BEGIN IMMEDIATE")
         con.executemany(
-            "INSERT INTO uitvraag (id, organisation_id, supplier_id, cycle_id, questionnaire_id, snapshot_id, round, "
-            "kind, status, recipient_email, language, deadline, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO uitvraag (id, organisation_id, supplier_id, cycle_id, questionnaire_id, snapshot_id, "
+            "follow_up_number, kind, status, recipient_email, language, deadline, created_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             uitvragen,
         )
         con.executemany(
-            "INSERT INTO uitvraagcontract (uitvraag_id, contract_id, questionnaire_id, cycle_id, round) "
+            "INSERT INTO uitvraagcontract (uitvraag_id, contract_id, questionnaire_id, cycle_id, follow_up_number) "
             "VALUES (?,?,?,?,?)",
             links,
         )

@@ -181,12 +181,12 @@ class ReviewCycle(SQLModel, table=True):
 class Uitvraag(SQLModel, table=True):
     """One request of one questionnaire to one supplier for one cycle, covering one or more contracts.
 
-    `round` is 0 for the cycle's regular request and counts up for follow-up and evidence requests, so the
+    `follow_up_number` is 0 for the cycle's regular request and counts up for follow-up and evidence requests, so the
     unique constraint makes planning idempotent while still allowing follow-ups.
     """
 
     __table_args__ = (
-        sa.UniqueConstraint("organisation_id", "supplier_id", "questionnaire_id", "cycle_id", "round"),
+        sa.UniqueConstraint("organisation_id", "supplier_id", "questionnaire_id", "cycle_id", "follow_up_number"),
         sa.Index("ix_uitvraag_status_deadline", "status", "deadline"),
     )
 
@@ -196,7 +196,7 @@ class Uitvraag(SQLModel, table=True):
     cycle_id: int = Field(foreign_key="reviewcycle.id", index=True)
     questionnaire_id: str = Field(max_length=100)
     snapshot_id: int = Field(foreign_key="questionnairesnapshot.id")
-    round: int = Field(default=0)
+    follow_up_number: int = Field(default=0)
     kind: str = Field(default=UitvraagKind.REGULAR, max_length=16)
     parent_id: int | None = Field(default=None, foreign_key="uitvraag.id")
     # Follow-up requests: the question ids asked again, and the contract owner's remark to the supplier.
@@ -220,13 +220,13 @@ class Uitvraag(SQLModel, table=True):
 class UitvraagContract(SQLModel, table=True):
     """Which contracts an uitvraag covers. A contract is in at most one uitvraag per questionnaire/cycle/round."""
 
-    __table_args__ = (sa.UniqueConstraint("contract_id", "questionnaire_id", "cycle_id", "round"),)
+    __table_args__ = (sa.UniqueConstraint("contract_id", "questionnaire_id", "cycle_id", "follow_up_number"),)
 
     uitvraag_id: int = Field(foreign_key="uitvraag.id", primary_key=True)
     contract_id: int = Field(foreign_key="contract.id", primary_key=True, index=True)
     questionnaire_id: str = Field(max_length=100)
     cycle_id: int = Field(foreign_key="reviewcycle.id")
-    round: int = Field(default=0)
+    follow_up_number: int = Field(default=0)
 
 
 class AccessToken(SQLModel, table=True):
@@ -305,7 +305,7 @@ class Finding(SQLModel, table=True):
     resolved_at: datetime | None = _ts()
 
 
-class Escalation(SQLModel, table=True):
+class LadderStep(SQLModel, table=True):
     """One step of the reminder and escalation ladder for one uitvraag; each step happens once.
 
     `step` names the step (e.g. "reminder-14:2026-10-31", "owner-overdue:2026-10-31", "ciso-overdue:2026-10-31",

@@ -21,7 +21,7 @@ from bot.models import Uitvraag, UitvraagContract, UitvraagKind, UitvraagStatus
 
 
 def contract_rows(
-    *, uitvraag_id: int, contract_ids: Iterable[int], questionnaire_id: str, cycle_id: int, round: int
+    *, uitvraag_id: int, contract_ids: Iterable[int], questionnaire_id: str, cycle_id: int, follow_up_number: int
 ) -> list[dict[str, Any]]:
     """The UitvraagContract rows of an uitvraag. They repeat its questionnaire, cycle and round, so that the
     database keeps a contract in one uitvraag per questionnaire, cycle and round."""
@@ -31,7 +31,7 @@ def contract_rows(
             "contract_id": contract_id,
             "questionnaire_id": questionnaire_id,
             "cycle_id": cycle_id,
-            "round": round,
+            "follow_up_number": follow_up_number,
         }
         for contract_id in contract_ids
     ]
@@ -55,7 +55,7 @@ def create_follow_up(
     the unique key on the round lets one commit win.
     """
     highest = session.exec(
-        select(sa.func.max(Uitvraag.round)).where(
+        select(sa.func.max(Uitvraag.follow_up_number)).where(
             Uitvraag.organisation_id == parent.organisation_id,
             Uitvraag.supplier_id == parent.supplier_id,
             Uitvraag.questionnaire_id == parent.questionnaire_id,
@@ -68,7 +68,7 @@ def create_follow_up(
         cycle_id=parent.cycle_id,
         questionnaire_id=parent.questionnaire_id,
         snapshot_id=parent.snapshot_id,
-        round=(highest or 0) + 1,
+        follow_up_number=(highest or 0) + 1,
         kind=kind,
         parent_id=parent.id,
         question_ids=question_ids,
@@ -87,7 +87,7 @@ def create_follow_up(
         contract_ids=contract_ids,
         questionnaire_id=follow_up.questionnaire_id,
         cycle_id=follow_up.cycle_id,
-        round=follow_up.round,
+        follow_up_number=follow_up.follow_up_number,
     )
     session.add_all(UitvraagContract(**row) for row in rows)
     token = issue_token(session, uitvraag=follow_up, now=now, grace_days=grace_days)

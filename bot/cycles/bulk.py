@@ -22,7 +22,7 @@ from bot.mail.render import render_mail
 from bot.models import AccessToken, AuditLog, OutboxMessage
 
 ACTOR = "system"
-UITVRAAG_KEY = ("organisation_id", "supplier_id", "questionnaire_id", "cycle_id", "round")  # unique together
+UITVRAAG_KEY = ("organisation_id", "supplier_id", "questionnaire_id", "cycle_id", "follow_up_number")  # unique together
 CHUNK = 500  # rows per IN (...) list, well within every database's limit on bound parameters
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.cycles import bulk
 from bot.cycles.sweep import MAX_ATTEMPTS, SweepContext
 from bot.mail.chat import notify
-from bot.models import Escalation
+from bot.models import LadderStep
 
 PEOPLE_PER_BATCH = 200
 LEVELS = ("owner", "ciso")
@@ -48,7 +48,7 @@ def send_digests(context: SweepContext) -> None:
 
 
 def _pending(context: SweepContext) -> dict[str, list[Any]]:
-    e = Escalation.__table__.c
+    e = LadderStep.__table__.c
     rows = context.session.execute(
         sa.select(e.id, e.recipient_email, e.level, e.detail)
         .where(e.level.in_(LEVELS), e.outbox_id.is_(None))
@@ -85,11 +85,11 @@ def _send(context: SweepContext, person: str, rows: list[Any]) -> None:
         organisation_id=details[0].get("organisation_id") if len(organisations) == 1 else None,
     )
     [outbox_id] = bulk.insert_outbox(context.session, [mail])
-    e = Escalation.__table__.c
+    e = LadderStep.__table__.c
     claimed = 0
     for part in bulk.chunks(ids):
         result = context.session.execute(
-            sa.update(Escalation.__table__).where(e.id.in_(part), e.outbox_id.is_(None)).values(outbox_id=outbox_id)
+            sa.update(LadderStep.__table__).where(e.id.in_(part), e.outbox_id.is_(None)).values(outbox_id=outbox_id)
         )
         claimed += result.rowcount
     if claimed != len(ids):

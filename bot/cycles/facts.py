@@ -37,7 +37,7 @@ class UitvraagFacts:
     snapshot_id: int
     cycle_id: int
     cycle: str
-    round: int
+    follow_up_number: int
     kind: str
     status: str
     recipient_email: str
@@ -89,8 +89,8 @@ class FactsReader:
                 sa.select(
                     u.id, u.organisation_id, o.name.label("organisation_name"), u.supplier_id,
                     s.name.label("supplier_name"), u.questionnaire_id, u.snapshot_id, u.cycle_id,
-                    r.name.label("cycle"), u.round, u.kind, u.status, u.recipient_email, u.language, u.deadline,
-                    u.score,
+                    r.name.label("cycle"), u.follow_up_number, u.kind, u.status, u.recipient_email, u.language,
+                    u.deadline, u.score,
                 )
                 .join(Organisation.__table__, o.id == u.organisation_id)
                 .join(Supplier.__table__, s.id == u.supplier_id)

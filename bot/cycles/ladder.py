@@ -1,6 +1,6 @@
 """The escalation ladder: overdue uitvragen and weak submissions to the owner and then the CISO.
 
-Each step adds Escalation rows whose `detail` is the complete digest item (what is missing or weak, the BIO2
+Each step adds LadderStep rows whose `detail` is the complete digest item (what is missing or weak, the BIO2
 measures, the staff link), so the digest mail can be written from the rows alone, also after a crash.
 """
 
@@ -16,7 +16,7 @@ from bot import audit
 from bot.cycles import bulk
 from bot.cycles.facts import UitvraagFacts
 from bot.cycles.sweep import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
-from bot.models import Escalation, Finding, FindingStatus, Severity, Uitvraag, UitvraagKind, UitvraagStatus
+from bot.models import Finding, FindingStatus, LadderStep, Severity, Uitvraag, UitvraagKind, UitvraagStatus
 from bot.timeutil import as_utc
 
 SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
@@ -32,7 +32,7 @@ def item_detail(
     measures: Iterable[str],
     findings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One digest item: what needs the recipient, and why (stored in Escalation.detail)."""
+    """One digest item: what needs the recipient, and why (stored in LadderStep.detail)."""
     return {
         "reason": reason,
         "organisation_id": fact.organisation_id,
@@ -86,7 +86,7 @@ def insert_escalations(
     so that the same sweep always numbers its rows the same way.
     """
     escalations = sorted(escalations, key=lambda row: (row["uitvraag_id"], row["step"], row["recipient_email"]))
-    bulk.insert_rows(context.session, Escalation, escalations)
+    bulk.insert_rows(context.session, LadderStep, escalations)
     audits = [
         audit.new_row(
             now=context.now,
@@ -105,7 +105,7 @@ def insert_escalations(
 def _not_taken(prefix: str) -> Any:
     """SQL: no step starting with `prefix` was taken for the uitvraag's current deadline."""
     u = Uitvraag.__table__.c
-    e = Escalation.__table__.c
+    e = LadderStep.__table__.c
     return ~sa.select(e.id).where(e.uitvraag_id == u.id, e.deadline == u.deadline, e.step.like(f"{prefix}:%")).exists()
 
 
@@ -208,7 +208,7 @@ def escalate_findings(context: SweepContext) -> None:
     """
     u = Uitvraag.__table__.c
     f = Finding.__table__.c
-    e = Escalation.__table__.c
+    e = LadderStep.__table__.c
     today = context.today
     counts = _open_counts()
     ciso_days = int(context.config["CISO_ESCALATION_DAYS"])

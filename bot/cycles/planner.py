@@ -110,7 +110,7 @@ class _NewUitvraag:
     supplier_id: int
     questionnaire_id: str
     cycle: _Cycle
-    round: int
+    follow_up_number: int
     contracts: list[Any]  # contract rows, in reference order
 
 
@@ -119,7 +119,7 @@ class _Addition:
     uitvraag_id: int
     questionnaire_id: str
     cycle: _Cycle
-    round: int
+    follow_up_number: int
     contracts: list[Any]
 
 
@@ -242,15 +242,15 @@ def _due(
     live: dict[tuple[int, str, int], tuple[int, int]] = {}  # the cycle's regular uitvraag: (id, round)
     max_round: dict[tuple[int, str, int], int] = {}
     for row in session.execute(
-        sa.select(u.id, u.supplier_id, u.questionnaire_id, u.cycle_id, u.round, u.kind, u.status).where(
+        sa.select(u.id, u.supplier_id, u.questionnaire_id, u.cycle_id, u.follow_up_number, u.kind, u.status).where(
             u.organisation_id == org_id, u.cycle_id.in_(cycle_ids)
         )
     ):
         key = (row.supplier_id, row.questionnaire_id, row.cycle_id)
-        max_round[key] = max(max_round.get(key, -1), row.round)
+        max_round[key] = max(max_round.get(key, -1), row.follow_up_number)
         regular = row.kind == UitvraagKind.REGULAR.value and row.status != UitvraagStatus.CANCELLED.value
-        if regular and (key not in live or live[key][1] < row.round):
-            live[key] = (row.id, row.round)
+        if regular and (key not in live or live[key][1] < row.follow_up_number):
+            live[key] = (row.id, row.follow_up_number)
 
     groups: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
     for contract in contracts:
@@ -311,7 +311,7 @@ def _write_batch(
                 "cycle_id": item.cycle.id,
                 "questionnaire_id": item.questionnaire_id,
                 "snapshot_id": setup.questionnaires[item.questionnaire_id].snapshot_id,
-                "round": item.round,
+                "follow_up_number": item.follow_up_number,
                 "kind": UitvraagKind.REGULAR.value,
                 "parent_id": None,
                 "question_ids": None,
@@ -333,7 +333,7 @@ def _write_batch(
             contract_ids=[contract.id for contract in item.contracts],
             questionnaire_id=item.questionnaire_id,
             cycle_id=item.cycle.id,
-            round=item.round,
+            follow_up_number=item.follow_up_number,
         )
     ]
     bulk.insert_rows(session, UitvraagContract, links)
@@ -432,7 +432,7 @@ def _write_additions(
             contract_ids=[contract.id for contract in addition.contracts],
             questionnaire_id=addition.questionnaire_id,
             cycle_id=addition.cycle.id,
-            round=addition.round,
+            follow_up_number=addition.follow_up_number,
         )
         audits.append(
             audit.new_row(

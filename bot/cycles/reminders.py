@@ -11,7 +11,7 @@ from bot.config import setting
 from bot.cycles import bulk
 from bot.cycles.ladder import escalation_row
 from bot.cycles.sweep import OPEN, SweepContext, has_contract_in_force, in_batches
-from bot.models import AccessToken, Escalation, Uitvraag
+from bot.models import AccessToken, LadderStep, Uitvraag
 from bot.timeutil import day_start
 
 
@@ -31,7 +31,7 @@ def send_reminders(context: SweepContext) -> None:
 
 def _remind_window(context: SweepContext, window: int, previous: int, done_by: list[int]) -> None:
     u = Uitvraag.__table__.c
-    e = Escalation.__table__.c
+    e = LadderStep.__table__.c
     now = context.now
     reminded = (
         sa.select(e.id)
@@ -113,12 +113,12 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
         )
         steps.append((fact, step, days_left))
     outbox_ids = bulk.insert_outbox(session, mails)
-    # The Escalation row is the reminder's record (step, recipient, time, mail): no audit row besides it.
+    # The LadderStep row is the reminder's record (step, recipient, time, mail): no audit row besides it.
     escalations = []
     for (fact, step, days_left), outbox_id in zip(steps, outbox_ids, strict=True):
         detail = {"reason": "reminder", "days_left": days_left}
         row = escalation_row(context, fact, step=step, level="supplier", email=fact.recipient_email, detail=detail)
         row["outbox_id"] = outbox_id
         escalations.append(row)
-    bulk.insert_rows(session, Escalation, escalations)
+    bulk.insert_rows(session, LadderStep, escalations)
     context.report.reminders += len(escalations)

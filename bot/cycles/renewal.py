@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from bot.cycles import bulk
 from bot.cycles.ladder import escalation_row, insert_escalations, owner_rows
 from bot.cycles.sweep import SUBMITTED, SweepContext, in_batches
-from bot.models import Escalation, EvidenceFile, Uitvraag, UitvraagKind
+from bot.models import EvidenceFile, LadderStep, Uitvraag, UitvraagKind
 from bot.uitvragen import create_follow_up
 
 LOOKBACK_DAYS = 90  # a document that lapsed longer ago than this was escalated already (or is history)
@@ -63,7 +63,7 @@ def _due_documents(context: SweepContext) -> list[dict[str, Any]]:
     warning = int(context.config["EXPIRY_WARNING_DAYS"])
     e = EvidenceFile.__table__.c
     u = Uitvraag.__table__.c
-    x = Escalation.__table__.c
+    x = LadderStep.__table__.c
     soon = session.execute(
         sa.select(u.organisation_id, u.supplier_id, u.questionnaire_id, e.question_id)
         .join(Uitvraag.__table__, u.id == e.uitvraag_id)

@@ -1,6 +1,6 @@
 """The sweep: reminders to suppliers, escalations to contract owners and CISOs, and evidence renewal requests.
 
-Every step is an Escalation row, unique per (uitvraag, step, recipient), written in the same transaction as the
+Every step is an LadderStep row, unique per (uitvraag, step, recipient), written in the same transaction as the
 mail it causes, so each step happens once however often (or however many times at once) the sweep runs:
 
 - `reminder-<days>:<deadline>` (supplier): REMINDER_DAYS before the deadline (default 14 and 3), with a fresh

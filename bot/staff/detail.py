@@ -12,9 +12,9 @@ from bot.models import (
     Answer,
     AuditLog,
     Contract,
-    Escalation,
     EvidenceFile,
     Finding,
+    LadderStep,
     OutboxMessage,
     ReviewCycle,
     StaffUser,
@@ -91,7 +91,7 @@ MAIL_KINDS = {
     "follow-up": ("Verzoek om verbetering", "Improvement request"),
     "evidence-renewal": ("Verzoek om nieuw bewijsstuk", "Evidence renewal request"),
     "receipt": ("Ontvangstbevestiging", "Receipt"),
-    "escalation-digest": ("Escalatie", "Escalation"),
+    "escalation-digest": ("Escalatie", "LadderStep"),
     "delivery-failure": ("Melding mislukte bezorging", "Delivery failure notice"),
 }
 ACTIONS = {
@@ -156,7 +156,7 @@ def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
         else:
             assert mail.created_at is not None
             events.append(TimelineEvent(mail.created_at, "mail", f"{nl} klaargezet", f"{en} queued", mail.to_addr))
-    for step in session.exec(select(Escalation).where(Escalation.uitvraag_id == uitvraag.id)):
+    for step in session.exec(select(LadderStep).where(LadderStep.uitvraag_id == uitvraag.id)):
         assert step.created_at is not None
         if step.level == "supplier":
             nl, en = "Herinnering aan de leverancier", "Reminder to the supplier"
@@ -229,7 +229,9 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
     submission = session.exec(select(Submission).where(Submission.uitvraag_id == uitvraag.id)).first()
     parent = session.get(Uitvraag, uitvraag.parent_id) if uitvraag.parent_id else None
     follow_ups = list(
-        session.exec(select(Uitvraag).where(Uitvraag.parent_id == uitvraag.id).order_by(Uitvraag.round)).all()
+        session.exec(
+            select(Uitvraag).where(Uitvraag.parent_id == uitvraag.id).order_by(Uitvraag.follow_up_number)
+        ).all()
     )
     staff_ids = {f.accepted_by_id for f in findings if f.accepted_by_id} | (
         {uitvraag.reviewed_by_id} if uitvraag.reviewed_by_id else set()

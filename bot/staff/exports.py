@@ -67,7 +67,7 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
         .join(Uitvraag, col(Uitvraag.id) == UitvraagContract.uitvraag_id)
         .join(ReviewCycle, col(ReviewCycle.id) == Uitvraag.cycle_id)
         .where(Uitvraag.organisation_id == organisation_id, col(Uitvraag.status) != "cancelled")
-        .order_by(col(ReviewCycle.starts_on), col(Uitvraag.round), col(Uitvraag.id))
+        .order_by(col(ReviewCycle.starts_on), col(Uitvraag.follow_up_number), col(Uitvraag.id))
     ):
         latest[link.contract_id] = (uitvraag, cycle)  # ordered ascending: the last one wins
     today = now.date()
@@ -178,7 +178,9 @@ def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, 
     )
     if not uitvragen:
         return None
-    rows = sorted(build_rows(session, uitvragen, now), key=lambda r: (r.supplier.name.lower(), r.uitvraag.round))
+    rows = sorted(
+        build_rows(session, uitvragen, now), key=lambda r: (r.supplier.name.lower(), r.uitvraag.follow_up_number)
+    )
     ids = [u.id for u in uitvragen]
     submissions = {
         s.uitvraag_id: s for s in session.exec(select(Submission).where(col(Submission.uitvraag_id).in_(ids)))

@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from bot.models import (
     Contract,
-    Escalation,
     Finding,
     FindingStatus,
+    LadderStep,
     ReviewCycle,
     Supplier,
     Uitvraag,
@@ -123,8 +123,8 @@ def escalated_ids(session: Session, uitvraag_ids: list[int]) -> set[int]:
         return set()
     return set(
         session.exec(
-            select(Escalation.uitvraag_id).where(
-                col(Escalation.uitvraag_id).in_(uitvraag_ids), col(Escalation.level).in_(ESCALATION_LEVELS)
+            select(LadderStep.uitvraag_id).where(
+                col(LadderStep.uitvraag_id).in_(uitvraag_ids), col(LadderStep.level).in_(ESCALATION_LEVELS)
             )
         ).all()
     )
@@ -201,7 +201,7 @@ def sort_rows(rows: list[OverviewRow], sort: str) -> list[OverviewRow]:
         if key == "findings":
             worst = SEVERITY_ORDER.index(row.worst_severity) if row.worst_severity else len(SEVERITY_ORDER)
             return (-worst, row.open_count, name)
-        return (name, row.uitvraag.round)
+        return (name, row.uitvraag.follow_up_number)
 
     return sorted(rows, key=sort_key, reverse=descending)
 
@@ -219,7 +219,7 @@ def score_history(
         .where(
             Uitvraag.organisation_id == organisation_id,
             col(Uitvraag.supplier_id).in_(supplier_ids),
-            Uitvraag.round == 0,
+            Uitvraag.follow_up_number == 0,
             col(Uitvraag.score).is_not(None),
             ReviewCycle.starts_on <= up_to.starts_on,
         )

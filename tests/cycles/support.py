@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from bot.models import (
     Contract,
-    Escalation,
+    LadderStep,
     OutboxMessage,
     Uitvraag,
     UitvraagContract,
@@ -127,7 +127,7 @@ def mails_by_recipient(session: Session, kind: str | None = None) -> Counter[str
 
 
 def steps(session: Session, uitvraag_id: int) -> list[tuple[str, str]]:
-    rows = session.exec(select(Escalation).where(Escalation.uitvraag_id == uitvraag_id).order_by(Escalation.id))
+    rows = session.exec(select(LadderStep).where(LadderStep.uitvraag_id == uitvraag_id).order_by(LadderStep.id))
     return [(row.step, row.recipient_email) for row in rows]
 
 

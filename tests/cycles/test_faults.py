@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.db import make_engine
-from bot.models import AccessToken, Escalation, OutboxMessage, Uitvraag
+from bot.models import AccessToken, LadderStep, OutboxMessage, Uitvraag
 from tests.cycles.support import ROOT, bot_command, bot_env, bulk_register, coverage, run_bot
 
 PLAN_AT = "2026-10-01T09:00"
@@ -107,7 +107,7 @@ def test_two_sweeps_at_once_take_each_step_once(session: Session, database_url: 
         _run_together(env, "sweep", "--now", moment)
     session.expire_all()
     uitvragen = session.exec(select(Uitvraag)).all()
-    escalations = session.exec(select(Escalation)).all()
+    escalations = session.exec(select(LadderStep)).all()
     by_step = Counter(e.step.split(":")[0] for e in escalations)
     owners_per_uitvraag = {
         u: len(owners)

@@ -82,7 +82,7 @@ def test_a_supplier_with_two_contracts_gets_one_uitvraag_per_questionnaire(sessi
     assert _contract_refs(session, full) == ["ZK-1", "ZK-2"]
     assert _contract_refs(session, by_questionnaire["avg-verwerker"]) == ["ZK-1"]  # only ZK-1 processes personal data
     assert _contract_refs(session, by_questionnaire["bio2-leverancier-licht"]) == ["DR-1"]
-    assert full.round == 0 and full.kind == "regular" and full.status == "pending" and full.language == "en"
+    assert full.follow_up_number == 0 and full.kind == "regular" and full.status == "pending" and full.language == "en"
     assert full.deadline == datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)  # 30 days, to the end of the day
 
     mail = session.exec(select(OutboxMessage).where(OutboxMessage.uitvraag_id == full.id)).one()

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.access import extend_tokens, lookup_token
 from bot.cycles.planner import plan_cycles
 from bot.cycles.sweep import sweep
-from bot.models import Escalation, Finding, OutboxMessage, Uitvraag
+from bot.models import Finding, LadderStep, OutboxMessage, Uitvraag
 from tests.cycles.support import mails_by_recipient, steps, submit
 from tests.factories import make_contract, make_organisation, make_staff, make_supplier
 
@@ -77,7 +77,7 @@ def test_a_submitted_uitvraag_gets_no_reminder_and_no_escalation(session: Sessio
     for moment in (at(10, 17), at(10, 28), at(11, 2), at(11, 20)):
         report = sweep(session=session, config=app.config, now=moment)
         assert report.reminders == report.owner_overdue == report.ciso_overdue == report.findings == 0
-    assert session.exec(select(Escalation)).all() == []
+    assert session.exec(select(LadderStep)).all() == []
 
 
 def test_overdue_goes_to_the_owner_then_the_ciso_each_once(session: Session, app: Any) -> None:
@@ -219,7 +219,9 @@ def test_an_expiring_certificate_is_requested_again_and_escalated_once_lapsed(se
     assert report.evidence_requests == 1
     assert sweep(session=session, config=app.config, now=at(11, 2)).evidence_requests == 0
     request = session.exec(select(Uitvraag).where(Uitvraag.kind == "evidence")).one()
-    assert request.parent_id == q4.id and request.round == 1 and request.question_ids == ["assurance-document"]
+    assert (
+        request.parent_id == q4.id and request.follow_up_number == 1 and request.question_ids == ["assurance-document"]
+    )
     assert request.deadline == datetime(2026, 12, 1, 23, 59, 59, tzinfo=UTC)
     [mail] = _mails(session, "evidence-renewal")
     assert mail.uitvraag_id == request.id and mail.to_addr == "security@leverancier.test"
@@ -231,7 +233,7 @@ def test_an_expiring_certificate_is_requested_again_and_escalated_once_lapsed(se
     report = sweep(session=session, config=app.config, now=datetime(2027, 1, 1, 9, tzinfo=UTC))
     assert report.evidence_lapsed == 1 and report.evidence_requests == 0
     assert sweep(session=session, config=app.config, now=datetime(2027, 1, 5, tzinfo=UTC)).evidence_lapsed == 0
-    lapsed = session.exec(select(Escalation).where(Escalation.step.like("evidence-lapsed:%"))).one()
+    lapsed = session.exec(select(LadderStep).where(LadderStep.step.like("evidence-lapsed:%"))).one()
     assert lapsed.recipient_email == "olga@gemeente.test" and lapsed.uitvraag_id == q3.id  # the document's first
     digest = session.exec(select(OutboxMessage).where(OutboxMessage.id == lapsed.outbox_id)).one()
     assert "assurance-document.pdf" in digest.body_text and "5.20.03" in digest.body_text

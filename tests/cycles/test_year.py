@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.models import Contract, Escalation, Finding, OutboxMessage, ReviewCycle, Uitvraag, UitvraagContract
+from bot.models import Contract, Finding, LadderStep, OutboxMessage, ReviewCycle, Uitvraag, UitvraagContract
 from tests.cycles.support import submit
 from tests.factories import make_contract, make_organisation, make_staff, make_supplier
 
@@ -148,7 +148,7 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
     # Every reminder and escalation, when and to whom.
     ladder = [
         (str(e.created_at.date()), e.step.split(":")[0], e.recipient_email)
-        for e in session.exec(select(Escalation).order_by(Escalation.created_at, Escalation.id))
+        for e in session.exec(select(LadderStep).order_by(LadderStep.created_at, LadderStep.id))
     ]
     assert ladder == [
         ("2027-01-10", "owner-findings", "bert@bergdorp.test"),  # Oudsys: no MFA for admins (critical)

@@ -7,7 +7,7 @@ from collections import Counter
 from sqlmodel import select
 
 from bot.demo import seed_demo
-from bot.models import Contract, Escalation, Finding, OutboxMessage, StaffUser, Submission, Uitvraag
+from bot.models import Contract, Finding, LadderStep, OutboxMessage, StaffUser, Submission, Uitvraag
 
 
 def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, session):
@@ -20,7 +20,7 @@ def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, 
     submitted = session.exec(select(Submission)).all()
     assert len(submitted) >= 5 and len(uitvragen) > len(submitted)  # one supplier never answered
     assert any(f.severity == "critical" for f in session.exec(select(Finding)))
-    levels = {e.level for e in session.exec(select(Escalation))}
+    levels = {e.level for e in session.exec(select(LadderStep))}
     assert {"supplier", "owner", "ciso"} <= levels
     kinds = Counter(m.kind for m in session.exec(select(OutboxMessage)))
     assert kinds["invitation"] == len(uitvragen) and kinds["receipt"] == len(submitted)

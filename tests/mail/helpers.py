@@ -142,7 +142,7 @@ def make_uitvraag(
         cycle_id=cycle.id,
         questionnaire_id="bio2",
         snapshot_id=snapshot.id,
-        round=len(rounds),
+        follow_up_number=len(rounds),
         recipient_email=recipient,
         deadline=NOW + timedelta(days=30),
         created_at=NOW,
@@ -156,7 +156,7 @@ def make_uitvraag(
                 contract_id=contract.id,
                 questionnaire_id="bio2",
                 cycle_id=cycle.id,
-                round=uitvraag.round,
+                follow_up_number=uitvraag.follow_up_number,
             )
         )
     session.commit()

@@ -59,7 +59,9 @@ def test_requesting_improvement_creates_a_follow_up_with_a_link_and_a_mail(sessi
         mail=MAIL,
     )
     session.commit()
-    assert follow_up.kind == "follow-up" and follow_up.round == 1 and follow_up.parent_id == world.uitvraag.id
+    assert (
+        follow_up.kind == "follow-up" and follow_up.follow_up_number == 1 and follow_up.parent_id == world.uitvraag.id
+    )
     assert follow_up.question_ids == ["mfa-remote-admin", "incident-notice-hours"]  # questionnaire order
     assert follow_up.deadline.date() == deadline and follow_up.status == "pending"
     assert (follow_up.cycle_id, follow_up.snapshot_id, follow_up.supplier_id) == (
@@ -68,7 +70,7 @@ def test_requesting_improvement_creates_a_follow_up_with_a_link_and_a_mail(sessi
         world.uitvraag.supplier_id,
     )
     links = session.exec(select(UitvraagContract).where(UitvraagContract.uitvraag_id == follow_up.id)).all()
-    assert [(link.contract_id, link.round) for link in links] == [(world.contract.id, 1)]
+    assert [(link.contract_id, link.follow_up_number) for link in links] == [(world.contract.id, 1)]
     answers = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == follow_up.id))}
     assert answers["mfa-remote-admin"].value == "no" and answers["mfa-remote-admin"].carried_over
     assert set(answers) == {"mfa-remote-admin", "incident-notice-hours"}
@@ -91,7 +93,7 @@ def test_requesting_improvement_creates_a_follow_up_with_a_link_and_a_mail(sessi
         now=now,
         mail=MAIL,
     )
-    assert again.round == 2
+    assert again.follow_up_number == 2
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ from sqlmodel import Session
 from bot.models import (
     Answer,
     Contract,
-    Escalation,
     EvidenceFile,
     Finding,
+    LadderStep,
     Organisation,
     OutboxMessage,
     QuestionnaireSnapshot,
@@ -153,7 +153,7 @@ def make_uitvraag(
                 contract_id=contract.id,  # type: ignore[arg-type]
                 questionnaire_id=snap.questionnaire_id,
                 cycle_id=cycle.id,  # type: ignore[arg-type]
-                round=0,
+                follow_up_number=0,
             )
         )
     session.commit()
@@ -359,7 +359,7 @@ def build_world(
     session.add(failed_mail)
     session.flush()
     session.add(
-        Escalation(
+        LadderStep(
             uitvraag_id=overdue.id,  # type: ignore[arg-type]
             step="owner-overdue",
             level="owner",

@@ -77,7 +77,7 @@ def make_uitvraag(
     round_ = 0
     if parent is not None:
         round_ = 1 + max(
-            u.round for u in session.exec(select(Uitvraag).where(Uitvraag.cycle_id == parent.cycle_id)).all()
+            u.follow_up_number for u in session.exec(select(Uitvraag).where(Uitvraag.cycle_id == parent.cycle_id)).all()
         )
     uitvraag = Uitvraag(
         organisation_id=organisation.id,  # type: ignore[arg-type]
@@ -85,7 +85,7 @@ def make_uitvraag(
         cycle_id=cycle.id,  # type: ignore[arg-type]
         questionnaire_id=questionnaire.id,
         snapshot_id=snapshot.id,  # type: ignore[arg-type]
-        round=round_,
+        follow_up_number=round_,
         kind=kind,
         parent_id=parent.id if parent else None,
         question_ids=question_ids,
@@ -105,7 +105,7 @@ def make_uitvraag(
                 contract_id=contract.id,  # type: ignore[arg-type]
                 questionnaire_id=questionnaire.id,
                 cycle_id=cycle.id,  # type: ignore[arg-type]
-                round=round_,
+                follow_up_number=round_,
             )
         )
     for question_id, value in (carried_answers or {}).items():
