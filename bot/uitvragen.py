@@ -1,6 +1,6 @@
 """Creating uitvragen: the contracts an uitvraag covers, and follow-ups that ask chosen questions again.
 
-A follow-up is asked in the next round of its parent's cycle: staff ask for improvement of answers (kind
+A follow-up is asked under the next follow-up number of its parent's cycle: staff ask for improvement of answers (kind
 "follow-up", bot.staff.actions) and the sweep asks for a renewed certificate or report (kind "evidence",
 bot.cycles.renewal). Both are made here with their contracts and a fresh link; the caller queues the mail that
 carries the link, and commits. The planner writes regular uitvragen in bulk (bot.cycles.planner) with the same
@@ -23,8 +23,8 @@ from bot.models import Uitvraag, UitvraagContract, UitvraagKind, UitvraagStatus
 def contract_rows(
     *, uitvraag_id: int, contract_ids: Iterable[int], questionnaire_id: str, cycle_id: int, follow_up_number: int
 ) -> list[dict[str, Any]]:
-    """The UitvraagContract rows of an uitvraag. They repeat its questionnaire, cycle and round, so that the
-    database keeps a contract in one uitvraag per questionnaire, cycle and round."""
+    """The UitvraagContract rows of an uitvraag. They repeat its questionnaire, cycle and follow-up number, so
+    that the database keeps a contract in one uitvraag per questionnaire, cycle and follow-up number."""
     return [
         {
             "uitvraag_id": uitvraag_id,
@@ -51,8 +51,8 @@ def create_follow_up(
 ) -> tuple[Uitvraag, str]:
     """A follow-up of `parent` that asks `question_ids` again, covering `contract_ids`, with a fresh link.
 
-    Returns the new uitvraag (flushed: it has its id) and its link token. Two racing callers get the same round;
-    the unique key on the round lets one commit win.
+    Returns the new uitvraag (flushed: it has its id) and its link token. Two racing callers get the same follow-up
+    number; the unique key on it lets one commit win.
     """
     highest = session.exec(
         select(sa.func.max(Uitvraag.follow_up_number)).where(

@@ -2,11 +2,11 @@
 
 A contract is due once per cycle of its risk tier's cadence, per questionnaire it gets (`questionnaires_for`).
 The contracts of one supplier at one organisation that share a questionnaire and a cycle get ONE uitvraag
-(round 0), listing all of them. Each batch of uitvragen is written in one transaction together with its
+(follow-up number 0), listing all of them. Each batch of uitvragen is written in one transaction together with its
 contracts, link tokens, pre-filled draft answers, invitation mails (outbox) and audit rows.
 
 Idempotency lives in the unique constraints: an uitvraag per (organisation, supplier, questionnaire, cycle,
-round), and a contract in one uitvraag per (questionnaire, cycle, round). A planner that loses a race, or is
+round), and a contract in one uitvraag per (questionnaire, cycle, follow-up number). A planner that loses a race, or is
 killed mid-cycle, rolls back its batch; the next read sees what exists and plans only what is still missing.
 
 A contract that becomes active mid-cycle is picked up by the next run: it joins the supplier's uitvraag of that
