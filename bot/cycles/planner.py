@@ -6,8 +6,9 @@ The contracts of one supplier at one organisation that share a questionnaire and
 contracts, link tokens, pre-filled draft answers, invitation mails (outbox) and audit rows.
 
 Idempotency lives in the unique constraints: an uitvraag per (organisation, supplier, questionnaire, cycle,
-round), and a contract in one uitvraag per (questionnaire, cycle, follow-up number). A planner that loses a race, or is
-killed mid-cycle, rolls back its batch; the next read sees what exists and plans only what is still missing.
+follow-up number), and a contract in one uitvraag per (questionnaire, cycle, follow-up number). A planner that
+loses a race, or is killed mid-cycle, rolls back its batch; the next read sees what exists and plans only
+what is still missing.
 
 A contract that becomes active mid-cycle is picked up by the next run: it joins the supplier's uitvraag of that
 cycle when there is one (submitted or not: the answers are the supplier's, for this organisation; its owner then
