@@ -19,6 +19,7 @@ from bot.cycles import bulk
 from bot.cycles.sweep import MAX_ATTEMPTS, SweepContext
 from bot.mail.chat import notify
 from bot.models import LadderStep
+from bot.risk import risk_label, risk_level
 
 PEOPLE_PER_BATCH = 200
 LEVELS = ("owner", "ciso")
@@ -102,6 +103,7 @@ _REASON_ORDER = {"findings": 0, "evidence-lapsed": 1, "overdue": 2, "evidence-ex
 
 def _item(detail: dict[str, Any], language: str) -> dict[str, Any]:
     """The digest item the template receives, in the recipient's language, from what the escalation stored."""
+    findings = detail.get("findings", [])
     return {
         "reason": detail.get("reason", "overdue"),
         "organisation_name": detail.get("organisation_name", ""),
@@ -111,6 +113,8 @@ def _item(detail: dict[str, Any], language: str) -> dict[str, Any]:
         "kind": detail.get("kind", "regular"),
         "deadline": date.fromisoformat(detail["deadline"]) if detail.get("deadline") else None,
         "score": detail.get("score"),
+        # Beside the score, which alone can look good with critical findings: the worst finding listed.
+        "risk_label": risk_label(risk_level(f.get("severity", "") for f in findings), language) if findings else "",
         "findings": [
             {
                 "question_id": finding.get("question_id", ""),
@@ -119,7 +123,7 @@ def _item(detail: dict[str, Any], language: str) -> dict[str, Any]:
                 "reason": _text(finding.get("reason"), language),
                 "measures": finding.get("measures", []),
             }
-            for finding in detail.get("findings", [])
+            for finding in findings
         ],
         "measures": detail.get("measures", []),
         "staff_link": detail.get("staff_link", ""),
@@ -135,12 +139,13 @@ def _text(value: Any, language: str) -> str:
 def _notify_chat(context: SweepContext) -> None:
     """Tell the team chat how many escalations went out (`notify` never raises, so it never holds up the sweep)."""
     report = context.report
-    count = report.owner_overdue + report.ciso_overdue + report.findings + report.evidence_lapsed
+    count = report.owner_overdue + report.ciso_overdue + report.findings + report.ciso_findings + report.evidence_lapsed
     if not count:
         return
     text = (
         f"BIO-leveranciersuitvraag: {count} nieuwe escalaties ({report.owner_overdue} te laat bij eigenaren, "
-        f"{report.ciso_overdue} te laat bij CISO's, {report.findings} bevindingen, {report.evidence_lapsed} "
+        f"{report.ciso_overdue} te laat bij CISO's, {report.findings} bevindingen bij eigenaren, "
+        f"{report.ciso_findings} bevindingen bij CISO's, {report.evidence_lapsed} "
         f"verlopen documenten) in {report.digests} overzichtsmails."
     )
     notify(dict(context.config), text=text, link=bulk.overview_link(context.config))

@@ -23,6 +23,7 @@ from bot.models import (
     Uitvraag,
 )
 from bot.questionnaires.model import Questionnaire
+from bot.risk import risk_level
 from bot.staff.actions import contracts_of
 from bot.staff.queries import SEVERITY_ORDER, finding_is_open, is_overdue
 from bot.staff.texts import format_answer, question_or_none, question_text, questionnaire_for
@@ -80,6 +81,14 @@ class UitvraagDetail:
     def finding_open(self, finding: Finding) -> bool:
         return finding_is_open(finding, self.today)
 
+    @property
+    def risk_level(self) -> str | None:
+        """The worst open finding, beside the score (which alone can look good with critical findings); None while
+        nothing was submitted to judge."""
+        if self.uitvraag.submitted_at is None:
+            return None
+        return risk_level(f.severity for f in self.findings if self.finding_open(f))
+
     def question_text(self, question_id: str, lang: str) -> str:
         """The question as the supplier read it; its id when the snapshot cannot be read."""
         return question_text(self.questionnaire, question_id, lang)
@@ -109,6 +118,7 @@ ACTIONS = {
 STEP_REASONS = (
     ("owner-findings:lapsed", ("geaccepteerd risico verlopen", "accepted risk expired")),
     ("owner-findings", ("zwakke of ontbrekende antwoorden", "weak or missing answers")),
+    ("ciso-findings", ("kritieke of onbehandelde bevindingen", "critical or unhandled findings")),
     ("evidence-expiring", ("bewijsstuk verloopt binnenkort", "evidence expires soon")),
     ("evidence-lapsed", ("bewijsstuk verlopen", "evidence expired")),
     ("reminder-", ("termijn nadert", "deadline approaching")),

@@ -23,6 +23,7 @@ from bot.models import (
     Uitvraag,
     UitvraagContract,
 )
+from bot.risk import risk_level
 from bot.staff.queries import SEVERITY_ORDER, OverviewRow, build_rows, count_statuses, finding_is_open
 
 REGISTER_COLUMNS = [
@@ -40,6 +41,7 @@ REGISTER_COLUMNS = [
     "latest_status",
     "deadline",
     "submitted_at",
+    "risk_level",
     "score",
     "open_findings",
     "open_critical",
@@ -104,6 +106,7 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
             "latest_status": None,
             "deadline": None,
             "submitted_at": None,
+            "risk_level": None,
             "score": None,
         }
         if state is not None:
@@ -122,6 +125,8 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
                 submitted_at=uitvraag.submitted_at.isoformat() if uitvraag.submitted_at else None,
                 score=uitvraag.score,
             )
+        if state is not None and state[0].submitted_at is not None:
+            row["risk_level"] = risk_level(s for s, n in open_counts.items() if n)
         row["open_findings"] = sum(open_counts.values())
         for severity in SEVERITY_ORDER:
             row[f"open_{severity}"] = open_counts.get(severity, 0)

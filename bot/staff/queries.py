@@ -23,6 +23,7 @@ from bot.models import (
     UitvraagContract,
     UitvraagStatus,
 )
+from bot.risk import risk_level
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
@@ -61,6 +62,13 @@ class OverviewRow:
     @property
     def worst_severity(self) -> str | None:
         return next((s for s in SEVERITY_ORDER if self.open_findings.get(s)), None)
+
+    @property
+    def risk_level(self) -> str | None:
+        """The worst open finding; None while nothing was submitted to judge."""
+        if self.uitvraag.submitted_at is None:
+            return None
+        return risk_level(s for s, n in self.open_findings.items() if n)
 
     @property
     def open_count(self) -> int:

@@ -90,6 +90,7 @@ def test_fourteen_high_findings_reach_the_owner_in_one_digest_and_not_the_ciso(s
     assert report.findings == 1 and report.ciso_findings == 0 and report.digests == 1
     [digest] = _digests(session)
     assert digest.to_addr == OWNER
+    assert "Risiconiveau: hoog (de ernstigste open bevinding)" in digest.body_text
     for finding in highs:
         assert finding.reason_nl.split(".")[0][:40] in digest.body_text
     # Nothing twice: the next sweeps, within CISO_ESCALATION_DAYS, stay silent.
@@ -137,6 +138,7 @@ def test_one_critical_finding_reaches_owner_and_ciso_in_the_same_sweep(session: 
     report = sweep(session=session, config=app.config, now=SUBMITTED_AT + timedelta(minutes=5))
     assert report.findings == 1 and report.ciso_findings == 1 and report.digests == 2
     assert sorted(m.to_addr for m in _digests(session)) == [CISO, OWNER]
+    assert all("Risiconiveau: kritiek" in m.body_text for m in _digests(session))
     again = sweep(session=session, config=app.config, now=SUBMITTED_AT + timedelta(days=20))
     assert again.findings == again.ciso_findings == again.digests == 0
 

@@ -25,8 +25,9 @@ def test_register_csv_is_semicolon_separated_utf8_with_bom(client, world, now):
     wolk = by_ref[world.contract.reference]
     assert (wolk["latest_cycle"], wolk["latest_status"], wolk["score"]) == ("2026-Q4", "submitted", "41")
     assert (wolk["open_findings"], wolk["open_critical"], wolk["open_high"]) == ("2", "1", "1")
+    assert wolk["risk_level"] == "critical"  # whatever the score says
     zaak = by_ref[world.contract_b.reference]
-    assert (zaak["latest_status"], zaak["score"], zaak["open_findings"]) == ("overdue", "", "0")
+    assert (zaak["latest_status"], zaak["score"], zaak["open_findings"], zaak["risk_level"]) == ("overdue", "", "0", "")
     assert b"\r\n" in raw
 
 
@@ -53,7 +54,7 @@ def test_accepted_risks_leave_the_open_count_until_they_lapse(session, world, no
         for r in register_rows(session, organisation_id=world.organisation.id, now=now)
         if r["contract_ref"] == world.contract.reference
     )
-    assert (row["open_findings"], row["open_critical"]) == (1, 0)
+    assert (row["open_findings"], row["open_critical"], row["risk_level"]) == (1, 0, "high")
     later = now + timedelta(days=11)
     row = next(
         r

@@ -152,3 +152,17 @@ def test_the_staff_language_switch_is_remembered_for_the_user(client, world, ses
     assert "Sign out" in client.get("/staff/").get_data(as_text=True)  # no ?lang: the account remembers it
     session.expire_all()
     assert session.get(type(world.ciso), world.ciso.id).language == "en"
+
+
+def test_a_critical_finding_is_shown_as_critical_risk_beside_any_score(client, world, now):
+    sign_in(client, world.ciso, now)
+    overview = client.get("/staff/").get_data(as_text=True)
+    row = overview.split("Wolk Hosting BV</a>")[1].split("</tr>")[0]
+    assert 'staff-risk sev-critical"' in row and ">Kritiek</span>" in row and "41" in row
+    unanswered = overview.split("Zaakwijs BV</a>")[1].split("</tr>")[0]
+    assert "staff-risk" not in unanswered  # nothing submitted: no level to show
+    page = client.get(f"/staff/uitvragen/{world.uitvraag.id}").get_data(as_text=True)
+    level = page.split("Risiconiveau</dt><dd>")[1].split("</dd>")[0]
+    assert 'staff-risk sev-critical"' in level and ">Kritiek</span>" in level
+    report = client.get("/staff/report/2026-Q4").get_data(as_text=True)
+    assert 'Risiconiveau <span class="badge staff-risk sev-critical"' in report
