@@ -77,6 +77,22 @@ def owner_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason:
     return rows
 
 
+def ciso_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason: str, **item: Any) -> list[dict]:
+    """An escalation row per CISO of the uitvraag's organisation (administrators where it has no CISO).
+
+    An organisation with neither is counted in the report (`without_ciso`) and gets no rows.
+    """
+    people = context.reader.cisos(fact.organisation_id)
+    if not people:
+        context.report.without_ciso += 1
+    rows = []
+    for person in people:
+        name = person.name or person.email
+        detail = item_detail(context, fact, reason=reason, recipient_name=name, language=person.language, **item)
+        rows.append(escalation_row(context, fact, step=step, level="ciso", email=person.email, detail=detail))
+    return rows
+
+
 def insert_escalations(
     context: SweepContext, escalations: list[dict[str, Any]], facts: dict[int, UitvraagFacts]
 ) -> None:
@@ -136,25 +152,8 @@ def _write_overdue(context: SweepContext, level: str, rows: list[Any]) -> None:
     for fact in facts.values():
         step = f"{level}-overdue:{fact.deadline.date().isoformat()}"
         item = {"measures": OVERDUE_MEASURES}
-        if level == "owner":
-            escalations.extend(owner_rows(context, fact, step=step, reason="overdue", **item))
-            continue
-        people = context.reader.cisos(fact.organisation_id)
-        if not people:
-            context.report.without_ciso += 1
-            continue
-        for person in people:
-            detail = item_detail(
-                context,
-                fact,
-                reason="overdue",
-                recipient_name=person.name or person.email,
-                language=person.language,
-                **item,
-            )
-            escalations.append(
-                escalation_row(context, fact, step=step, level="ciso", email=person.email, detail=detail)
-            )
+        rows_for = owner_rows if level == "owner" else ciso_rows
+        escalations.extend(rows_for(context, fact, step=step, reason="overdue", **item))
     insert_escalations(context, escalations, facts)
     if level == "owner":
         context.report.owner_overdue += len(escalations)
@@ -372,25 +371,11 @@ def _write_ciso_findings(context: SweepContext, rows: list[Any]) -> None:
     escalations: list[dict[str, Any]] = []
     for uitvraag_id in ids:
         fact = facts[uitvraag_id]
-        people = context.reader.cisos(fact.organisation_id)
-        if not people:
-            context.report.without_ciso += 1
-            continue
         items = _finding_items(context, fact, [x for x in findings[uitvraag_id] if x.severity in serious])
         measures = {m for item in items for m in item["measures"]}
-        for person in people:
-            detail = item_detail(
-                context,
-                fact,
-                reason="findings",
-                recipient_name=person.name or person.email,
-                language=person.language,
-                findings=items,
-                measures=measures,
-            )
-            escalations.append(
-                escalation_row(context, fact, step="ciso-findings", level="ciso", email=person.email, detail=detail)
-            )
+        escalations.extend(
+            ciso_rows(context, fact, step="ciso-findings", reason="findings", findings=items, measures=measures)
+        )
     insert_escalations(context, escalations, facts)
     context.report.ciso_findings += len(escalations)
 
