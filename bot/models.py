@@ -132,6 +132,20 @@ class Supplier(SQLModel, table=True):
     updated_at: datetime | None = _ts(nullable=False)
 
 
+class Service(SQLModel, table=True):
+    """A service (dienst) a supplier offers, e.g. "Zaaksysteem SaaS"; each contract is for one service.
+
+    Named by the register's `service` column; a contract without one gets a service named after the contract.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("supplier_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    name: str = Field(max_length=300)
+    created_at: datetime | None = _ts(nullable=False)
+
+
 class Contract(SQLModel, table=True):
     """One line of an organisation's contract register."""
 
@@ -140,6 +154,7 @@ class Contract(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="service.id", index=True)
     reference: str = Field(max_length=100)
     name: str = Field(max_length=300)
     supplier_email: str = Field(max_length=254)  # the supplier's contact for this contract

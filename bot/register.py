@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from bot import audit
 from bot.db import get_session
-from bot.models import Contract, Organisation, Role, StaffUser, Supplier
+from bot.models import Contract, Organisation, Role, Service, StaffUser, Supplier
 from bot.timeutil import utcnow
 
 COLUMNS = (
@@ -38,7 +38,8 @@ COLUMNS = (
     "start_date",
     "end_date",
 )
-OPTIONAL_COLUMNS = ("cloud_hosted", "active")
+OPTIONAL_COLUMNS = ("service", "cloud_hosted", "active")
+TEXT_OPTIONAL_COLUMNS = ("service",)
 REQUIRED_COLUMNS = tuple(c for c in COLUMNS if c != "end_date")
 
 # Header spellings seen in registers, normalised (lower case, spaces and hyphens as underscores).
@@ -90,6 +91,12 @@ ALIASES: dict[str, str] = {
     "cloud": "cloud_hosted",
     "cloud_gehost": "cloud_hosted",
     "actief": "active",
+    "dienst": "service",
+    "dienstnaam": "service",
+    "dienst_naam": "service",
+    "dienstcode": "service",
+    "service_name": "service",
+    "service_code": "service",
 }
 
 RISK_TIERS = {
@@ -105,6 +112,7 @@ RISK_TIERS = {
 TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x"}
 FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", ""}
 EMAIL_RE = re.compile(r"^[^@\s;,<>\"]+@[^@\s;,<>\"]+\.[A-Za-z]{2,}$")
+SERVICE_NAME_MAX = 300
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 
 
@@ -131,6 +139,7 @@ class RegisterRow:
     personal_data: bool
     start_date: date
     end_date: date | None
+    service: str | None = None  # None: the file does not name one
     cloud_hosted: bool | None = None
     active: bool | None = None
 
@@ -142,14 +151,15 @@ class ImportReport:
     unchanged: int = 0
     organisations_created: int = 0
     suppliers_created: int = 0
+    services_created: int = 0
     staff_created: int = 0
     changes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"{self.created} contracts created, {self.updated} updated, {self.unchanged} unchanged; "
-            f"{self.organisations_created} organisations, {self.suppliers_created} suppliers and "
-            f"{self.staff_created} contract managers added"
+            f"{self.organisations_created} organisations, {self.suppliers_created} suppliers, "
+            f"{self.services_created} services and {self.staff_created} contract managers added"
         )
 
 
@@ -269,7 +279,12 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
                 bad("end_date", cell("end_date"), "is not a date (31-12-2026 or 2026-12-31)")
             elif start is not None and end < start:
                 bad("end_date", cell("end_date"), f"is before the start date {start.isoformat()}")
+        values["service"] = cell("service") or None
+        if values["service"] is not None and len(values["service"]) > SERVICE_NAME_MAX:
+            bad("service", values["service"], f"is longer than {SERVICE_NAME_MAX} characters")
         for column in OPTIONAL_COLUMNS:
+            if column in TEXT_OPTIONAL_COLUMNS:
+                continue
             values[column] = None
             if column in columns and cell(column):
                 values[column] = _parse_bool(cell(column))
@@ -293,12 +308,40 @@ def _slugify(name: str) -> str:
     return slug or "organisatie"
 
 
+class _Services:
+    """The services of the suppliers in an import, read once per supplier; names match regardless of case."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_supplier: dict[int, dict[str, Service]] = {}
+
+    def _of(self, supplier_id: int) -> dict[str, Service]:
+        if supplier_id not in self.by_supplier:
+            query = select(Service).where(Service.supplier_id == supplier_id).order_by(Service.id)  # type: ignore[arg-type]
+            known: dict[str, Service] = {}
+            for service in self.session.exec(query):
+                known.setdefault(service.name.casefold(), service)
+            self.by_supplier[supplier_id] = known
+        return self.by_supplier[supplier_id]
+
+    def find(self, supplier_id: int, name: str) -> Service | None:
+        return self._of(supplier_id).get(name.casefold())
+
+    def add(self, supplier_id: int, name: str, now: datetime) -> Service:
+        service = Service(supplier_id=supplier_id, name=name, created_at=now)
+        self.session.add(service)
+        self.session.flush()
+        self._of(supplier_id)[name.casefold()] = service
+        return service
+
+
 def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, actor: str) -> ImportReport:
     """Create or update organisations, suppliers, contracts and contract managers from validated rows.
 
     The caller commits (or rolls back, for a dry run).
     """
     report = ImportReport()
+    services = _Services(session)
     organisations = {o.name.lower(): o for o in session.exec(select(Organisation))}
     suppliers: dict[str, Supplier] = {}
     # Per organisation, read once: its contracts by reference and its staff by e-mail.
@@ -330,6 +373,15 @@ def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, 
             report.changes.append(f"row {row.line}: new supplier {supplier.name} (KvK {supplier.kvk})")
         suppliers[row.supplier_kvk] = supplier
 
+        assert org.id is not None and supplier.id is not None
+        if org.id not in contracts:
+            contracts[org.id] = {
+                c.reference: c for c in session.exec(select(Contract).where(Contract.organisation_id == org.id))
+            }
+            staff_users[org.id] = {
+                u.email: u for u in session.exec(select(StaffUser).where(StaffUser.organisation_id == org.id))
+            }
+        contract = contracts[org.id].get(row.contract_ref)
         wanted: dict[str, Any] = {
             "supplier_id": supplier.id,
             "name": row.contract_name,
@@ -345,15 +397,20 @@ def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, 
             wanted["cloud_hosted"] = row.cloud_hosted
         if row.active is not None:
             wanted["active"] = row.active
-        assert org.id is not None
-        if org.id not in contracts:
-            contracts[org.id] = {
-                c.reference: c for c in session.exec(select(Contract).where(Contract.organisation_id == org.id))
-            }
-            staff_users[org.id] = {
-                u.email: u for u in session.exec(select(StaffUser).where(StaffUser.organisation_id == org.id))
-            }
-        contract = contracts[org.id].get(row.contract_ref)
+        # A row that names no service keeps the contract's service; a new contract gets one named after it.
+        keeps_service = (
+            row.service is None
+            and contract is not None
+            and contract.service_id is not None
+            and contract.supplier_id == supplier.id
+        )
+        if not keeps_service:
+            service = services.find(supplier.id, row.service or row.contract_name)
+            if service is None:
+                service = services.add(supplier.id, row.service or row.contract_name, now)
+                report.services_created += 1
+                report.changes.append(f"row {row.line}: new service {service.name} of {supplier.name}")
+            wanted["service_id"] = service.id
         if contract is None:
             contract = Contract(
                 organisation_id=org.id, reference=row.contract_ref, created_at=now, updated_at=now, **wanted
@@ -415,15 +472,16 @@ def import_register(
 def export_rows(session: Session, *, organisation_id: int | None = None) -> list[dict[str, str]]:
     """The register as rows with the import's column names, so that an export can be imported again."""
     query = (
-        select(Contract, Organisation, Supplier)
+        select(Contract, Organisation, Supplier, Service)
         .join(Organisation, Organisation.id == Contract.organisation_id)  # type: ignore[arg-type]
         .join(Supplier, Supplier.id == Contract.supplier_id)  # type: ignore[arg-type]
-        .order_by(Organisation.name, Contract.reference)
+        .outerjoin(Service, Service.id == Contract.service_id)  # type: ignore[arg-type]
+        .order_by(Organisation.name, Contract.reference, Contract.id)
     )
     if organisation_id is not None:
         query = query.where(Contract.organisation_id == organisation_id)
     rows = []
-    for contract, org, supplier in session.exec(query):
+    for contract, org, supplier, service in session.exec(query):
         rows.append(
             {
                 "organisation": org.name,
@@ -438,6 +496,7 @@ def export_rows(session: Session, *, organisation_id: int | None = None) -> list
                 "personal_data": "ja" if contract.personal_data else "nee",
                 "start_date": contract.start_date.isoformat(),
                 "end_date": contract.end_date.isoformat() if contract.end_date else "",
+                "service": service.name if service is not None else "",
                 "cloud_hosted": "ja" if contract.cloud_hosted else "nee",
                 "active": "ja" if contract.active else "nee",
             }

@@ -24,6 +24,7 @@ from bot.models import (
 )
 from bot.questionnaires.model import Questionnaire
 from bot.risk import risk_level
+from bot.services import service_names
 from bot.staff.actions import contracts_of
 from bot.staff.queries import SEVERITY_ORDER, finding_is_open, is_overdue
 from bot.staff.texts import format_answer, question_or_none, question_text, questionnaire_for
@@ -76,6 +77,7 @@ class UitvraagDetail:
     parent: Uitvraag | None
     follow_ups: list[Uitvraag]
     staff_names: dict[int, str]
+    service_names: dict[int, str]
     today: Any
 
     def finding_open(self, finding: Finding) -> bool:
@@ -251,11 +253,12 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
         for u in session.exec(select(StaffUser).where(col(StaffUser.id).in_(staff_ids)))
         if u.id is not None
     }
+    contracts = contracts_of(session, uitvraag)
     return UitvraagDetail(
         uitvraag=uitvraag,
         supplier=supplier,
         cycle=cycle,
-        contracts=contracts_of(session, uitvraag),
+        contracts=contracts,
         questionnaire=questionnaire,
         answers=views,
         findings=findings,
@@ -266,5 +269,6 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
         parent=parent,
         follow_ups=follow_ups,
         staff_names=staff_names,
+        service_names=service_names(session, contracts),
         today=now.date(),
     )

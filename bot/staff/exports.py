@@ -24,6 +24,7 @@ from bot.models import (
     UitvraagContract,
 )
 from bot.risk import risk_level
+from bot.services import service_names
 from bot.staff.queries import SEVERITY_ORDER, OverviewRow, build_rows, count_statuses, finding_is_open
 
 REGISTER_COLUMNS = [
@@ -31,6 +32,7 @@ REGISTER_COLUMNS = [
     "contract_name",
     "supplier_name",
     "supplier_kvk",
+    "service",
     "owner_name",
     "owner_email",
     "risk_tier",
@@ -63,6 +65,7 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
     suppliers = {
         s.id: s for s in session.exec(select(Supplier).where(col(Supplier.id).in_({c.supplier_id for c in contracts})))
     }
+    services = service_names(session, contracts)
     latest: dict[int, tuple[Uitvraag, ReviewCycle]] = {}
     for link, uitvraag, cycle in session.exec(
         select(UitvraagContract, Uitvraag, ReviewCycle)
@@ -96,6 +99,7 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
             "contract_name": contract.name,
             "supplier_name": supplier.name,
             "supplier_kvk": supplier.kvk,
+            "service": services.get(contract.service_id or 0, ""),
             "owner_name": contract.owner_name,
             "owner_email": contract.owner_email,
             "risk_tier": contract.risk_tier,

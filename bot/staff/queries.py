@@ -24,6 +24,7 @@ from bot.models import (
     UitvraagStatus,
 )
 from bot.risk import risk_level
+from bot.services import service_names
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
@@ -54,6 +55,7 @@ class OverviewRow:
     overdue: bool
     escalated: bool
     open_findings: Counter[str] = field(default_factory=Counter)
+    service_names: dict[int, str] = field(default_factory=dict)  # of this page's contracts, by service id
 
     @property
     def owners(self) -> list[str]:
@@ -143,6 +145,7 @@ def build_rows(session: Session, uitvragen: list[Uitvraag], now: datetime) -> li
     contracts = contracts_by_uitvraag(session, ids)
     findings = open_findings_by_uitvraag(session, ids, now.date())
     escalated = escalated_ids(session, ids)
+    services = service_names(session, (c for cs in contracts.values() for c in cs))
     suppliers = {
         s.id: s for s in session.exec(select(Supplier).where(col(Supplier.id).in_({u.supplier_id for u in uitvragen})))
     }
@@ -154,6 +157,7 @@ def build_rows(session: Session, uitvragen: list[Uitvraag], now: datetime) -> li
             overdue=is_overdue(u, now),
             escalated=(u.id in escalated),
             open_findings=findings.get(u.id or 0, Counter()),
+            service_names=services,
         )
         for u in uitvragen
     ]
