@@ -97,8 +97,13 @@ def question_view(
         view.value = CONTROL_CHARACTERS.sub("", _plain(value))
         view.display = f"{view.value} {view.unit}".strip()
     # Conditions on answers given on this same page are re-checked live by supplier.js; the server has already
-    # decided the others (facts, answers on other pages).
-    local = [c for c in question.show_if if c.question is not None and page_ids and c.question in page_ids]
+    # decided the others (facts, answers on other pages, and, on a follow-up, answers to questions it does not ask,
+    # taken from the uitvraag it follows up): the script would find no input for those and hide the question.
+    local = [
+        c
+        for c in question.show_if
+        if c.question is not None and page_ids and c.question in page_ids and state.asks(c.question)
+    ]
     if local:
         view.show_if = json.dumps([{"question": c.question, "in": list(c.in_)} for c in local])
     view.hidden = not question.is_shown({**state.answers, **_posted(raw)}, state.facts)

@@ -224,6 +224,10 @@ class UitvraagState:
     def in_scope(self, question: Question) -> bool:
         return question.id in self._scope_set
 
+    def asks(self, question_id: str) -> bool:
+        """Whether this uitvraag asks question `question_id` (a follow-up asks only its chosen ones)."""
+        return question_id in self._scope_set
+
     def __post_init__(self) -> None:
         self._scope_set = set(self.scope_ids)
 
@@ -243,7 +247,12 @@ class UitvraagState:
 
     def is_answered(self, question: Question) -> bool:
         if question.type == "evidence":
-            return bool(self.evidence.get(question.id))
+            files = self.evidence.get(question.id) or []
+            if self.is_follow_up:
+                # A follow-up asks for this document because the one it follows up is weak or expiring: only a
+                # document of its own answers it, the one shown from before does not.
+                return any(f.uitvraag_id == self.uitvraag.id for f in files)
+            return bool(files)
         value = self.answers.get(question.id)
         return value is not None and value != "" and value != []
 
