@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint format bench clean translations
+.PHONY: run test test-postgres lint format bench clean translations lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "Could not create a virtual environment; on Debian: apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	@touch $(STAMP)
 
 ## run: set up, migrate, load demo data, and run web + worker on SQLite with mail written to instance/mail
@@ -40,6 +40,13 @@ translations: $(STAMP)
 ## bench: run every benchmark under bench/ and print one BENCH line each
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## lock: pin the exact version of every dependency (after changing pyproject.toml's dependencies)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra test --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  --no-emit-trusted-host -o requirements.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
