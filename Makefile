@@ -33,7 +33,7 @@ format: $(STAMP)
 
 ## translations: extract every _() text, merge it into the nl and en catalogues, compile them (fill in new msgstrs!)
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext -k lazy_gettext --no-location --omit-header -o bot/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --omit-header -o bot/translations/messages.pot .
 	$(BIN)/pybabel update -i bot/translations/messages.pot -d bot/translations --no-fuzzy-matching --width 120
 	$(BIN)/pybabel compile -d bot/translations --statistics
 

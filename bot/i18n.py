@@ -8,11 +8,16 @@ Dates and times are formatted by Babel in Europe/Amsterdam.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 import flask_babel
+from babel.dates import format_date as babel_format_date
+from babel.support import Translations
 from flask import Flask, g
 from flask_babel import Babel
+
+from bot.timeutil import local_time
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LOCALE = "nl"
@@ -43,7 +48,7 @@ def init_app(app: Flask) -> None:
 
 def format_day(value: date | datetime | None) -> str:
     """A date as people read it, in the page's language: "2 januari 2027" (a moment: its Amsterdam date)."""
-    return "" if value is None else flask_babel.format_date(value, "long")
+    return "" if value is None else format_long_date(value, str(flask_babel.get_locale() or DEFAULT_LOCALE))
 
 
 def format_moment(value: datetime | None) -> str:
@@ -51,3 +56,26 @@ def format_moment(value: datetime | None) -> str:
     if value is None:
         return ""
     return f"{flask_babel.format_date(value, 'medium')} {flask_babel.format_time(value, 'HH:mm')}"
+
+
+@cache
+def translations(locale: str) -> Translations:
+    """The catalogue of `locale` (Dutch for an unknown one), for text rendered outside a request: mails."""
+    found = Translations.load(str(TRANSLATIONS), [locale if locale in LANGUAGES else DEFAULT_LOCALE])
+    if not isinstance(found, Translations):  # a missing .mo would otherwise mail English msgids to Dutch readers
+        raise RuntimeError(f"no compiled catalogue for {locale} in {TRANSLATIONS}: run `make translations`")
+    return found
+
+
+def format_long_date(value: date | datetime, locale: str) -> str:
+    """ "31 oktober 2026" / "31 October 2026", by Babel; a moment is first put in Amsterdam time."""
+    if isinstance(value, datetime):
+        value = local_time(value).date()
+    return str(babel_format_date(value, "d MMMM y", locale=locale))
+
+
+def format_long_moment(value: datetime, locale: str) -> str:
+    """ "20 oktober 2026 om 16:30" / "20 October 2026 at 16:30 (Dutch time)": a moment in Amsterdam time."""
+    local = local_time(value)
+    text = translations(locale).gettext("%(day)s at %(time)s (Dutch time)")
+    return text % {"day": format_long_date(local, locale), "time": f"{local:%H:%M}"}

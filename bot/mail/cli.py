@@ -11,9 +11,10 @@ from flask.cli import with_appcontext
 
 from bot.cli import now_option, resolve_now
 from bot.db import get_engine
+from bot.i18n import LANGUAGES
 from bot.mail.delivery import send_due
 from bot.mail.kinds import KINDS
-from bot.mail.render import LANGUAGES, render_mail
+from bot.mail.render import render_mail
 
 
 @click.group("mail")

@@ -1,8 +1,9 @@
 """Every kind of mail the service sends, with the context its templates receive and a sample of it.
 
 This is the contract between the code that queues a mail (`outbox.enqueue(kind=..., context=...)`) and the
-templates in `templates/<lang>/<kind>.txt|.html`. Dates are `date`/`datetime` objects; links are absolute URLs
-built from BASE_URL. The samples drive the rendering tests and the previews.
+templates in `templates/<kind>.txt|.html` (one tree; its texts are translated through gettext). Dates are
+`date`/`datetime` objects; links are absolute URLs built from BASE_URL. The samples drive the rendering tests and
+the previews.
 """
 
 from __future__ import annotations

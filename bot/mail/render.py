@@ -1,23 +1,27 @@
-"""Render a mail from its templates: `templates/<lang>/<kind>.txt` (+ optional `.html`).
+"""Render a mail from its templates: `templates/<kind>.txt` (+ optional `.html`), in the recipient's language.
 
-The text template sets the subject at top level: `{% set subject = "..." %}`. Both bodies get the same context,
-plus `lang`, and the filters `longdate` (31 oktober 2026) and `longdatetime` (with the time, Amsterdam time).
-HTML is autoescaped; the text body is not (it is plain text, never interpreted as markup).
+The templates speak through gettext (`_()`, `ngettext()`, `pgettext()`) with the application's catalogues
+(bot/translations), so a mail and a page say the same thing in the same words. Mails are rendered outside any
+request (by the planner, the sweep and the worker), so the renderer does not ask Flask-Babel for the locale: it
+renders under the locale it is given, with that locale's catalogue (`bot.i18n.translations`).
+
+The text template sets the subject at top level: `{% set subject = _("...") %}`. Both bodies get the same context,
+plus `lang`, and the filters `longdate` (31 oktober 2026) and `longdatetime` (with the time, Amsterdam time), both
+formatted by Babel. HTML is autoescaped; the text body is not (it is plain text, never interpreted as markup).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
+from bot.i18n import DEFAULT_LOCALE, LANGUAGES, format_long_date, format_long_moment, translations
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-LANGUAGES = ("nl", "en")
 
 
 @dataclass(frozen=True)
@@ -27,68 +31,8 @@ class RenderedMail:
     html: str | None
 
 
-_MONTHS = {
-    "nl": [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
-
-
-def _local_zone() -> Any:
-    # Recipients are in the Netherlands: times in mails are Amsterdam time (UTC if the zone database is missing).
-    try:
-        return ZoneInfo("Europe/Amsterdam")
-    except ZoneInfoNotFoundError:  # pragma: no cover - tzdata is part of Debian
-        return UTC
-
-
-@jinja2.pass_context
-def _long_date(context: Any, value: date | datetime) -> str:
-    """31 oktober 2026 / 31 October 2026."""
-    lang = context.get("lang", "nl")
-    if isinstance(value, datetime):
-        value = value.astimezone(_local_zone()).date()
-    return f"{value.day} {_MONTHS.get(lang, _MONTHS['nl'])[value.month - 1]} {value.year}"
-
-
-@jinja2.pass_context
-def _long_datetime(context: Any, value: datetime) -> str:
-    """20 oktober 2026 om 16:30 / 20 October 2026 at 16:30 (Dutch time)."""
-    lang = context.get("lang", "nl")
-    local = value.astimezone(_local_zone())
-    day = _long_date(context, local.date())
-    if lang == "en":
-        return f"{day} at {local:%H:%M} (Dutch time)"
-    return f"{day} om {local:%H:%M}"
-
-
 @cache
-def _env(autoescape: bool) -> jinja2.Environment:
+def _env(autoescape: bool, locale: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=autoescape,  # noqa: S701 - the text body is plain text; the HTML body escapes
@@ -96,23 +40,25 @@ def _env(autoescape: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["longdate"] = _long_date
-    env.filters["longdatetime"] = _long_datetime
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["longdate"] = partial(format_long_date, locale=locale)
+    env.filters["longdatetime"] = partial(format_long_moment, locale=locale)
     return env
 
 
 def render_mail(kind: str, language: str, context: dict[str, Any]) -> RenderedMail:
     """Render mail `kind` in `language` (falls back to Dutch). Raises if the template is missing."""
-    lang = language if language in LANGUAGES else "nl"
+    lang = language if language in LANGUAGES else DEFAULT_LOCALE
     context = {"lang": lang, **context}
-    text_template = _env(False).get_template(f"{lang}/{kind}.txt")
+    text_template = _env(False, lang).get_template(f"{kind}.txt")
     module = text_template.make_module(context)
     subject = " ".join(str(getattr(module, "subject", "")).split())
     if not subject:
-        raise ValueError(f"mail template {lang}/{kind}.txt does not set a subject")
+        raise ValueError(f"mail template {kind}.txt does not set a subject")
     text = str(module)
     html = None
-    if (TEMPLATE_DIR / lang / f"{kind}.html").exists():
-        html = _env(True).get_template(f"{lang}/{kind}.html").render(context)
+    if (TEMPLATE_DIR / f"{kind}.html").exists():
+        html = _env(True, lang).get_template(f"{kind}.html").render(context)
     return RenderedMail(subject=subject, text=text, html=html)

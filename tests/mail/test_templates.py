@@ -55,11 +55,11 @@ def _rebase(value: Any) -> Any:
     return value
 
 
-def test_every_kind_has_text_and_html_templates_in_both_languages():
+def test_every_kind_has_one_text_and_one_html_template_for_both_languages():
     for kind in KINDS:
-        for lang in LANGUAGES:
-            assert (TEMPLATE_DIR / lang / f"{kind}.txt").is_file(), f"{lang}/{kind}.txt is missing"
-            assert (TEMPLATE_DIR / lang / f"{kind}.html").is_file(), f"{lang}/{kind}.html is missing"
+        assert (TEMPLATE_DIR / f"{kind}.txt").is_file(), f"{kind}.txt is missing"
+        assert (TEMPLATE_DIR / f"{kind}.html").is_file(), f"{kind}.html is missing"
+    assert not [path for path in TEMPLATE_DIR.iterdir() if path.is_dir()], "one tree, not one a language"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
