@@ -67,10 +67,33 @@ class UitvraagKind(StrEnum):
 
 
 class Severity(StrEnum):
+    """Worst first: the one severity order (`rank`) for sorting and comparing findings everywhere."""
+
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical, 3 for low: sort by it for worst first."""
+        return list(Severity).index(self)
+
+    @classmethod
+    def rank_of(cls, value: str | None) -> int:
+        """The rank of a stored severity value; anything else sorts after low."""
+        try:
+            return cls(value).rank
+        except ValueError:
+            return len(cls)
+
+
+class LadderLevel(StrEnum):
+    """Who a ladder step is for (LadderStep.level)."""
+
+    SUPPLIER = "supplier"  # a reminder or an evidence request
+    OWNER = "owner"  # the contract owners
+    CISO = "ciso"  # the organisation's CISO(s), or its administrators when it has none
 
 
 class FindingStatus(StrEnum):
@@ -323,8 +346,7 @@ class Finding(SQLModel, table=True):
 class LadderStep(SQLModel, table=True):
     """One step of the reminder and escalation ladder for one uitvraag; each step happens once.
 
-    `step` names the step (e.g. "reminder-14:2026-10-31", "owner-overdue:2026-10-31", "ciso-overdue:2026-10-31",
-    "owner-findings", "evidence-expiring:<question>:<sha256 prefix>"; see bot/cycles/sweep.py); the unique key is
+    `step` names the step (built and read only by bot/cycles/steps.py, which lists the kinds); the unique key is
     what makes a sweep idempotent. `outbox_id` is the mail that carried it (for owner and CISO: their digest).
     """
 
@@ -333,7 +355,7 @@ class LadderStep(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     uitvraag_id: int = Field(foreign_key="uitvraag.id", index=True)
     step: str = Field(max_length=100)
-    level: str = Field(max_length=16)  # supplier, owner or ciso
+    level: str = Field(max_length=16)  # a LadderLevel value
     recipient_email: str = Field(max_length=254)
     detail: dict[str, Any] | None = _json()
     # The uitvraag's deadline this step was about: after a deadline extension the reminders and overdue steps

@@ -13,13 +13,20 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot import audit
-from bot.cycles import bulk
+from bot.cycles import bulk, steps
 from bot.cycles.facts import UitvraagFacts
 from bot.cycles.sweep import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
-from bot.models import Finding, FindingStatus, LadderStep, Severity, Uitvraag, UitvraagKind, UitvraagStatus
+from bot.models import (
+    Finding,
+    FindingStatus,
+    LadderLevel,
+    LadderStep,
+    Severity,
+    Uitvraag,
+    UitvraagKind,
+    UitvraagStatus,
+)
 from bot.timeutil import as_utc
-
-SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
 
 
 def item_detail(
@@ -73,7 +80,7 @@ def owner_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason:
         person = context.reader.person(fact.organisation_id, email)
         language = person.language if person is not None else "nl"
         detail = item_detail(context, fact, reason=reason, recipient_name=name, language=language, **item)
-        rows.append(escalation_row(context, fact, step=step, level="owner", email=email, detail=detail))
+        rows.append(escalation_row(context, fact, step=step, level=LadderLevel.OWNER, email=email, detail=detail))
     return rows
 
 
@@ -89,7 +96,7 @@ def ciso_rows(context: SweepContext, fact: UitvraagFacts, *, step: str, reason: 
     for person in people:
         name = person.name or person.email
         detail = item_detail(context, fact, reason=reason, recipient_name=name, language=person.language, **item)
-        rows.append(escalation_row(context, fact, step=step, level="ciso", email=person.email, detail=detail))
+        rows.append(escalation_row(context, fact, step=step, level=LadderLevel.CISO, email=person.email, detail=detail))
     return rows
 
 
@@ -118,25 +125,24 @@ def insert_escalations(
     bulk.insert_audit(context.session, audits)
 
 
-def _not_taken(prefix: str) -> Any:
-    """SQL: no step starting with `prefix` was taken for the uitvraag's current deadline."""
+def _not_taken(pattern: str) -> Any:
+    """SQL: no step matching the LIKE `pattern` was taken for the uitvraag's current deadline."""
     u = Uitvraag.__table__.c
     e = LadderStep.__table__.c
-    return ~sa.select(e.id).where(e.uitvraag_id == u.id, e.deadline == u.deadline, e.step.like(f"{prefix}:%")).exists()
+    return ~sa.select(e.id).where(e.uitvraag_id == u.id, e.deadline == u.deadline, e.step.like(pattern)).exists()
 
 
 def escalate_overdue(context: SweepContext) -> None:
     """Deadline passed without a submission: the owners; CISO_ESCALATION_DAYS later, the CISO(s)."""
     u = Uitvraag.__table__.c
     ciso_days = int(context.config["CISO_ESCALATION_DAYS"])
-    for level, delay in (("owner", 0), ("ciso", ciso_days)):
-        prefix = f"{level}-overdue"
+    for level, delay in ((LadderLevel.OWNER, 0), (LadderLevel.CISO, ciso_days)):
 
-        def candidates(ids: Any, prefix: str = prefix, delay: int = delay) -> list[Any]:
+        def candidates(ids: Any, level: LadderLevel = level, delay: int = delay) -> list[Any]:
             statement = sa.select(u.id).where(
                 u.status.in_(OPEN),
                 u.deadline <= context.now - timedelta(days=delay),
-                _not_taken(prefix),
+                _not_taken(steps.overdue_like(level)),
                 has_contract_in_force(u.id, context.today),
             )
             if ids is not None:
@@ -146,16 +152,16 @@ def escalate_overdue(context: SweepContext) -> None:
         in_batches(context, candidates, lambda rows, level=level: _write_overdue(context, level, rows))
 
 
-def _write_overdue(context: SweepContext, level: str, rows: list[Any]) -> None:
+def _write_overdue(context: SweepContext, level: LadderLevel, rows: list[Any]) -> None:
     facts = context.reader.uitvragen(row.id for row in rows)
     escalations: list[dict[str, Any]] = []
     for fact in facts.values():
-        step = f"{level}-overdue:{fact.deadline.date().isoformat()}"
+        step = steps.overdue(level, fact.deadline)
         item = {"measures": OVERDUE_MEASURES}
-        rows_for = owner_rows if level == "owner" else ciso_rows
+        rows_for = owner_rows if level is LadderLevel.OWNER else ciso_rows
         escalations.extend(rows_for(context, fact, step=step, reason="overdue", **item))
     insert_escalations(context, escalations, facts)
-    if level == "owner":
+    if level is LadderLevel.OWNER:
         context.report.owner_overdue += len(escalations)
     else:
         context.report.ciso_overdue += len(escalations)
@@ -220,7 +226,9 @@ def escalate_findings(context: SweepContext) -> None:
             sa.select(u.id, counts.c.critical, counts.c.high, counts.c.oldest_high)
             .join(counts, counts.c.id == u.id)
             .where(
-                u.status == UitvraagStatus.SUBMITTED.value, ~taken("owner-findings"), has_contract_in_force(u.id, today)
+                u.status == UitvraagStatus.SUBMITTED.value,
+                ~taken(steps.findings(LadderLevel.OWNER)),
+                has_contract_in_force(u.id, today),
             )
         )
         if ids is not None:
@@ -245,7 +253,7 @@ def escalate_findings(context: SweepContext) -> None:
             sa.select(e.id)
             .where(
                 e.uitvraag_id == u.id,
-                e.step == "owner-findings",
+                e.step == steps.findings(LadderLevel.OWNER),
                 e.created_at <= context.now - timedelta(days=ciso_days),
             )
             .exists()
@@ -255,8 +263,8 @@ def escalate_findings(context: SweepContext) -> None:
             .join(counts, counts.c.id == u.id)
             .where(
                 u.status == UitvraagStatus.SUBMITTED.value,  # reviewed: someone acted
-                taken("owner-findings"),
-                ~taken("ciso-findings"),
+                taken(steps.findings(LadderLevel.OWNER)),
+                ~taken(steps.findings(LadderLevel.CISO)),
                 sa.or_(counts.c.critical > 0, owner_told),
                 has_contract_in_force(u.id, today),
             )
@@ -291,17 +299,17 @@ def escalate_findings(context: SweepContext) -> None:
             (row.uitvraag_id, row.step)
             for part in bulk.chunks(sorted({r.id for r in rows}))
             for row in context.session.execute(
-                sa.select(e.uitvraag_id, e.step).where(e.uitvraag_id.in_(part), e.step.like("owner-findings:lapsed-%"))
+                sa.select(e.uitvraag_id, e.step).where(e.uitvraag_id.in_(part), e.step.like(steps.FINDINGS_LAPSED_LIKE))
             )
         }
-        due = [r for r in rows if (r.id, _lapsed_step(r.accepted_until)) not in taken and not _superseded(context, r)]
+        due = [
+            r
+            for r in rows
+            if (r.id, steps.findings_lapsed(r.accepted_until)) not in taken and not _superseded(context, r)
+        ]
         return sorted(due, key=lambda r: r.id)
 
     in_batches(context, lapsed_candidates, lambda rows: _write_lapsed(context, rows))
-
-
-def _lapsed_step(accepted_until: Any) -> str:
-    return f"owner-findings:lapsed-{accepted_until.isoformat()}"
 
 
 def _superseded(context: SweepContext, row: Any) -> bool:
@@ -323,7 +331,7 @@ def _superseded(context: SweepContext, row: Any) -> bool:
 
 
 def _finding_items(context: SweepContext, fact: UitvraagFacts, findings: list[Any]) -> list[dict[str, Any]]:
-    findings = sorted(findings, key=lambda x: (SEVERITY_ORDER.get(x.severity, 9), x.question_id))
+    findings = sorted(findings, key=lambda x: (Severity.rank_of(x.severity), x.question_id))
     return [
         {
             "question_id": finding.question_id,
@@ -356,7 +364,14 @@ def _write_findings(context: SweepContext, rows: list[Any]) -> None:
         items = _finding_items(context, fact, findings[uitvraag_id])
         measures = {m for item in items for m in item["measures"]}
         escalations.extend(
-            owner_rows(context, fact, step="owner-findings", reason="findings", findings=items, measures=measures)
+            owner_rows(
+                context,
+                fact,
+                step=steps.findings(LadderLevel.OWNER),
+                reason="findings",
+                findings=items,
+                measures=measures,
+            )
         )
     insert_escalations(context, escalations, facts)
     context.report.findings += len(escalations)
@@ -374,7 +389,14 @@ def _write_ciso_findings(context: SweepContext, rows: list[Any]) -> None:
         items = _finding_items(context, fact, [x for x in findings[uitvraag_id] if x.severity in serious])
         measures = {m for item in items for m in item["measures"]}
         escalations.extend(
-            ciso_rows(context, fact, step="ciso-findings", reason="findings", findings=items, measures=measures)
+            ciso_rows(
+                context,
+                fact,
+                step=steps.findings(LadderLevel.CISO),
+                reason="findings",
+                findings=items,
+                measures=measures,
+            )
         )
     insert_escalations(context, escalations, facts)
     context.report.ciso_findings += len(escalations)
@@ -390,7 +412,7 @@ def _write_lapsed(context: SweepContext, rows: list[Any]) -> None:
         lapsed = [x for x in findings[row.id] if x.accepted_until == row.accepted_until]
         items = _finding_items(context, fact, lapsed)
         measures = {m for item in items for m in item["measures"]}
-        step = _lapsed_step(row.accepted_until)
+        step = steps.findings_lapsed(row.accepted_until)
         escalations.extend(owner_rows(context, fact, step=step, reason="findings", findings=items, measures=measures))
     insert_escalations(context, escalations, facts)
     context.report.findings += len(escalations)

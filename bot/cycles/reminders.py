@@ -8,15 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.config import setting
-from bot.cycles import bulk
+from bot.cycles import bulk, steps
 from bot.cycles.ladder import escalation_row
 from bot.cycles.sweep import OPEN, SweepContext, has_contract_in_force, in_batches
-from bot.models import AccessToken, LadderStep, Uitvraag
+from bot.models import AccessToken, LadderLevel, LadderStep, Uitvraag
 from bot.timeutil import day_start
-
-
-def reminder_step(days: int, deadline: Any) -> str:
-    return f"reminder-{days}:{deadline.date().isoformat()}"
 
 
 def send_reminders(context: SweepContext) -> None:
@@ -38,7 +34,7 @@ def _remind_window(context: SweepContext, window: int, previous: int, done_by: l
         .where(
             e.uitvraag_id == u.id,
             e.deadline == u.deadline,
-            sa.or_(*[e.step.like(f"reminder-{d}:%") for d in done_by]),
+            sa.or_(*[e.step.like(steps.reminder_like(d)) for d in done_by]),
         )
         .exists()
     )
@@ -78,10 +74,10 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
     bulk.insert_rows(session, AccessToken, token_rows)
     domain = bulk.mail_domain(config)
     mails = []
-    steps = []
+    taken = []
     for uitvraag_id in ids:
         fact = facts[uitvraag_id]
-        step = reminder_step(window, fact.deadline)
+        step = steps.reminder(window, fact.deadline)
         owner = (fact.active_contracts(context.today) or fact.contracts)[0]
         questionnaire = context.reader.questionnaire(fact.snapshot_id)
         days_left = max(0, (fact.deadline.date() - context.today).days)
@@ -111,13 +107,15 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
                 renderer=context.renderer,
             )
         )
-        steps.append((fact, step, days_left))
+        taken.append((fact, step, days_left))
     outbox_ids = bulk.insert_outbox(session, mails)
     # The LadderStep row is the reminder's record (step, recipient, time, mail): no audit row besides it.
     escalations = []
-    for (fact, step, days_left), outbox_id in zip(steps, outbox_ids, strict=True):
+    for (fact, step, days_left), outbox_id in zip(taken, outbox_ids, strict=True):
         detail = {"reason": "reminder", "days_left": days_left}
-        row = escalation_row(context, fact, step=step, level="supplier", email=fact.recipient_email, detail=detail)
+        row = escalation_row(
+            context, fact, step=step, level=LadderLevel.SUPPLIER, email=fact.recipient_email, detail=detail
+        )
         row["outbox_id"] = outbox_id
         escalations.append(row)
     bulk.insert_rows(session, LadderStep, escalations)

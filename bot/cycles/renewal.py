@@ -17,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.cycles import bulk
+from bot.cycles import bulk, steps
 from bot.cycles.ladder import escalation_row, insert_escalations, owner_rows
 from bot.cycles.sweep import SUBMITTED, SweepContext, in_batches
-from bot.models import EvidenceFile, LadderStep, Uitvraag, UitvraagKind
+from bot.models import EvidenceFile, LadderLevel, LadderStep, Uitvraag, UitvraagKind
 from bot.uitvragen import create_follow_up
 
 LOOKBACK_DAYS = 90  # a document that lapsed longer ago than this was escalated already (or is history)
@@ -52,8 +52,12 @@ class _Row:
         self.id = id
 
 
-def _step(kind: str, document: dict[str, Any]) -> str:
-    return f"evidence-{kind}:{document['question_id']}:{document['sha256'][:12]}"
+EXPIRING = steps.StepKind.EVIDENCE_EXPIRING
+LAPSED = steps.StepKind.EVIDENCE_LAPSED
+
+
+def _step(kind: steps.StepKind, document: dict[str, Any]) -> str:
+    return steps.evidence(kind, document["question_id"], document["sha256"])
 
 
 def _due_documents(context: SweepContext) -> list[dict[str, Any]]:
@@ -133,18 +137,18 @@ def _due_documents(context: SweepContext) -> list[dict[str, Any]]:
         (row.uitvraag_id, row.step)
         for part in bulk.chunks(sorted({d["anchor_id"] for d in documents}))
         for row in session.execute(
-            sa.select(x.uitvraag_id, x.step).where(x.uitvraag_id.in_(part), x.step.like("evidence-%"))
+            sa.select(x.uitvraag_id, x.step).where(x.uitvraag_id.in_(part), x.step.like(steps.EVIDENCE_LIKE))
         )
     }
     due = []
     for document in documents:
-        expiring = (document["anchor_id"], _step("expiring", document)) not in taken
-        lapsed = document["lapsed"] and (document["anchor_id"], _step("lapsed", document)) not in taken
+        expiring = (document["anchor_id"], _step(EXPIRING, document)) not in taken
+        lapsed = document["lapsed"] and (document["anchor_id"], _step(LAPSED, document)) not in taken
         # A lapsed document is past asking for; only the owner is told.
         if lapsed:
-            due.append(dict(document, step="lapsed"))
+            due.append(dict(document, step=LAPSED))
         elif expiring and not document["lapsed"]:
-            due.append(dict(document, step="expiring"))
+            due.append(dict(document, step=EXPIRING))
     return due
 
 
@@ -158,7 +162,7 @@ def _write(context: SweepContext, rows: list[Any]) -> None:
         anchor = facts[document["anchor_id"]]
         if not source.active_contracts(context.today):
             continue  # the contracts have ended: nothing to renew
-        if document["step"] == "lapsed":
+        if document["step"] is LAPSED:
             text = context.reader.question_text(source.snapshot_id, document["question_id"])
             finding = {
                 "question_id": document["question_id"],
@@ -175,7 +179,7 @@ def _write(context: SweepContext, rows: list[Any]) -> None:
             for row in owner_rows(
                 context,
                 source,
-                step=_step("lapsed", document),
+                step=_step(LAPSED, document),
                 reason="evidence-lapsed",
                 findings=[finding],
                 measures=finding["measures"],
@@ -245,8 +249,8 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
     row = escalation_row(
         context,
         anchor,
-        step=_step("expiring", document),
-        level="supplier",
+        step=_step(EXPIRING, document),
+        level=LadderLevel.SUPPLIER,
         email=source.recipient_email,
         detail={
             "reason": "evidence-expiring",

@@ -89,7 +89,6 @@ def attention(session: Session, *, user: StaffUser, now: datetime) -> Attention:
         return result
     result.overdue = sorted((u for u in uitvragen if is_overdue(u, now)), key=lambda u: (u.deadline, u.id))
     findings = session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(ids)).order_by(col(Finding.id))).all()
-    rank = {severity: index for index, severity in enumerate(URGENT_SEVERITIES)}
     result.findings = sorted(
         (
             (f, by_id[f.uitvraag_id])
@@ -98,7 +97,7 @@ def attention(session: Session, *, user: StaffUser, now: datetime) -> Attention:
             and finding_is_open(f, today)
             and by_id[f.uitvraag_id].status != UitvraagStatus.CANCELLED
         ),
-        key=lambda pair: (rank[pair[0].severity], pair[0].id),
+        key=lambda pair: (Severity.rank_of(pair[0].severity), pair[0].id),
     )
     ending_by = today + timedelta(days=ACCEPTANCE_ENDING_DAYS)
     result.acceptances_ending = sorted(

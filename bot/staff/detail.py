@@ -8,15 +8,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.cycles import steps
 from bot.models import (
     Answer,
     AuditLog,
     Contract,
     EvidenceFile,
     Finding,
+    LadderLevel,
     LadderStep,
     OutboxMessage,
     ReviewCycle,
+    Severity,
     StaffUser,
     Submission,
     Supplier,
@@ -26,7 +29,7 @@ from bot.questionnaires.model import Questionnaire
 from bot.risk import risk_level
 from bot.services import service_names
 from bot.staff.actions import contracts_of
-from bot.staff.queries import SEVERITY_ORDER, finding_is_open, is_overdue
+from bot.staff.queries import finding_is_open, is_overdue
 from bot.staff.texts import format_answer, question_or_none, question_text, questionnaire_for
 
 
@@ -102,7 +105,7 @@ MAIL_KINDS = {
     "follow-up": ("Verzoek om verbetering", "Improvement request"),
     "evidence-renewal": ("Verzoek om nieuw bewijsstuk", "Evidence renewal request"),
     "receipt": ("Ontvangstbevestiging", "Receipt"),
-    "escalation-digest": ("Escalatie", "LadderStep"),
+    "escalation-digest": ("Escalatie", "Escalation"),
     "delivery-failure": ("Melding mislukte bezorging", "Delivery failure notice"),
 }
 ACTIONS = {
@@ -113,27 +116,6 @@ ACTIONS = {
     "uitvraag.link-revoked": ("Link ingetrokken", "Link revoked"),
     "uitvraag.reviewed": ("Beoordeling afgerond", "Review done"),
 }
-
-
-# Why an escalation step was taken, by the start of its step key (see bot/cycles: "owner-findings",
-# "ciso-overdue:<date>", "reminder-14:<date>", "evidence-expiring:<question>:<hash>", ...).
-STEP_REASONS = (
-    ("owner-findings:lapsed", ("geaccepteerd risico verlopen", "accepted risk expired")),
-    ("owner-findings", ("zwakke of ontbrekende antwoorden", "weak or missing answers")),
-    ("ciso-findings", ("kritieke of onbehandelde bevindingen", "critical or unhandled findings")),
-    ("evidence-expiring", ("bewijsstuk verloopt binnenkort", "evidence expires soon")),
-    ("evidence-lapsed", ("bewijsstuk verlopen", "evidence expired")),
-    ("reminder-", ("termijn nadert", "deadline approaching")),
-)
-
-
-def _step_reason(step: str) -> tuple[str, str]:
-    for prefix, reason in STEP_REASONS:
-        if step.startswith(prefix):
-            return reason
-    if "-overdue" in step:
-        return "geen antwoord binnen de termijn", "no answer within the deadline"
-    return "", ""
 
 
 def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
@@ -170,13 +152,13 @@ def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
             events.append(TimelineEvent(mail.created_at, "mail", f"{nl} klaargezet", f"{en} queued", mail.to_addr))
     for step in session.exec(select(LadderStep).where(LadderStep.uitvraag_id == uitvraag.id)):
         assert step.created_at is not None
-        if step.level == "supplier":
+        if step.level == LadderLevel.SUPPLIER:
             nl, en = "Herinnering aan de leverancier", "Reminder to the supplier"
-        elif step.level == "ciso":
+        elif step.level == LadderLevel.CISO:
             nl, en = "Geëscaleerd naar de CISO", "Escalated to the CISO"
         else:
             nl, en = "Geëscaleerd naar de contracteigenaar", "Escalated to the contract owner"
-        why_nl, why_en = _step_reason(step.step)
+        why_nl, why_en = steps.reason(step.step)
         label_nl, label_en = (f"{nl} ({why_nl})", f"{en} ({why_en})") if why_nl else (nl, en)
         events.append(TimelineEvent(step.created_at, "escalation", label_nl, label_en, step.recipient_email))
     for entry in session.exec(
@@ -200,9 +182,7 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
     questionnaire = questionnaire_for(session, uitvraag)
     answers = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag.id))}
     findings = list(session.exec(select(Finding).where(Finding.uitvraag_id == uitvraag.id)).all())
-    findings.sort(
-        key=lambda f: (SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 9, f.question_id)
-    )
+    findings.sort(key=lambda f: (Severity.rank_of(f.severity), f.question_id))
     evidence = list(
         session.exec(
             select(EvidenceFile).where(EvidenceFile.uitvraag_id == uitvraag.id).order_by(EvidenceFile.uploaded_at)

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from bot.db import get_session
-from bot.models import Organisation, ReviewCycle
+from bot.models import Organisation, ReviewCycle, Severity
 from bot.staff.auth import login_required, now, staff
 from bot.staff.exports import REGISTER_COLUMNS, cycle_report, register_csv, register_rows
-from bot.staff.queries import SEVERITY_ORDER, cycles_of
+from bot.staff.queries import cycles_of
 from bot.staff.web import bp
 
 
@@ -74,4 +74,4 @@ def cycle_report_page(cycle_name: str) -> Any:
             404,
             _("Your organisation has no uitvragen in this cycle."),
         )
-    return render_template("staff/report.html", report=report, severities=SEVERITY_ORDER)
+    return render_template("staff/report.html", report=report, severities=list(Severity))

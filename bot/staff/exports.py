@@ -17,6 +17,7 @@ from bot.models import (
     Finding,
     Organisation,
     ReviewCycle,
+    Severity,
     StaffUser,
     Submission,
     Supplier,
@@ -25,7 +26,7 @@ from bot.models import (
 )
 from bot.risk import risk_level
 from bot.services import service_names
-from bot.staff.queries import SEVERITY_ORDER, OverviewRow, build_rows, count_statuses, finding_is_open
+from bot.staff.queries import OverviewRow, build_rows, count_statuses, finding_is_open
 
 REGISTER_COLUMNS = [
     "contract_ref",
@@ -132,8 +133,8 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
         if state is not None and state[0].submitted_at is not None:
             row["risk_level"] = risk_level(s for s, n in open_counts.items() if n)
         row["open_findings"] = sum(open_counts.values())
-        for severity in SEVERITY_ORDER:
-            row[f"open_{severity}"] = open_counts.get(severity, 0)
+        for severity in Severity:
+            row[f"open_{severity.value}"] = open_counts.get(severity, 0)
         rows.append(row)
     return rows
 
@@ -198,7 +199,7 @@ def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, 
     for finding in session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(ids)).order_by(Finding.question_id)):
         findings.setdefault(finding.uitvraag_id, []).append(finding)
     for listed in findings.values():  # most severe first, as the CISO reads it
-        listed.sort(key=lambda f: SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 9)
+        listed.sort(key=lambda f: Severity.rank_of(f.severity))
     reviewer_ids = {u.reviewed_by_id for u in uitvragen if u.reviewed_by_id}
     reviewers = {
         u.id: u.name or u.email for u in session.exec(select(StaffUser).where(col(StaffUser.id).in_(reviewer_ids)))

@@ -12,12 +12,14 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
+from bot.cycles import steps
 from bot.models import (
     Contract,
     Finding,
     FindingStatus,
     LadderStep,
     ReviewCycle,
+    Severity,
     Supplier,
     Uitvraag,
     UitvraagContract,
@@ -26,9 +28,7 @@ from bot.models import (
 from bot.risk import risk_level
 from bot.services import service_names
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low")
 DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
-ESCALATION_LEVELS = ("owner", "ciso")
 STATUS_FILTERS = ("pending", "opened", "draft", "submitted", "reviewed", "cancelled", "overdue", "escalated")
 SORT_KEYS = ("supplier", "status", "deadline", "score", "findings")
 HISTORY_CYCLES = 6
@@ -63,7 +63,7 @@ class OverviewRow:
 
     @property
     def worst_severity(self) -> str | None:
-        return next((s for s in SEVERITY_ORDER if self.open_findings.get(s)), None)
+        return next((s.value for s in Severity if self.open_findings.get(s)), None)
 
     @property
     def risk_level(self) -> str | None:
@@ -134,7 +134,7 @@ def escalated_ids(session: Session, uitvraag_ids: list[int]) -> set[int]:
     return set(
         session.exec(
             select(LadderStep.uitvraag_id).where(
-                col(LadderStep.uitvraag_id).in_(uitvraag_ids), col(LadderStep.level).in_(ESCALATION_LEVELS)
+                col(LadderStep.uitvraag_id).in_(uitvraag_ids), col(LadderStep.level).in_(steps.ESCALATION_LEVELS)
             )
         ).all()
     )
@@ -211,7 +211,7 @@ def sort_rows(rows: list[OverviewRow], sort: str) -> list[OverviewRow]:
         if key == "score":
             return (-1 if row.uitvraag.score is None else row.uitvraag.score, name)
         if key == "findings":
-            worst = SEVERITY_ORDER.index(row.worst_severity) if row.worst_severity else len(SEVERITY_ORDER)
+            worst = Severity.rank_of(row.worst_severity)
             return (-worst, row.open_count, name)
         return (name, row.uitvraag.follow_up_number)
 

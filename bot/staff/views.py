@@ -16,12 +16,12 @@ from sqlmodel import col, select
 
 from bot.db import get_session
 from bot.mail.message import mail_domain
-from bot.models import AuditLog, EvidenceFile, Finding, OutboxMessage, Supplier, Uitvraag
+from bot.models import AuditLog, EvidenceFile, Finding, OutboxMessage, Severity, Supplier, Uitvraag
 from bot.staff import actions
 from bot.staff.auth import login_required, now, scoped_or_404, staff
 from bot.staff.charts import score_chart
 from bot.staff.detail import uitvraag_detail
-from bot.staff.queries import SEVERITY_ORDER, SORT_KEYS, STATUS_FILTERS
+from bot.staff.queries import SORT_KEYS, STATUS_FILTERS
 from bot.staff.queries import overview as build_overview
 from bot.staff.texts import questionnaire_titles
 from bot.staff.web import bp, lang
@@ -80,7 +80,7 @@ def overview() -> Any:
         status=status if status in STATUS_FILTERS else "",
         supplier_id=_int_arg("supplier"),
         owner=request.args.get("owner", ""),
-        severity=severity if severity in SEVERITY_ORDER else "",
+        severity=severity if severity in set(Severity) else "",
         sort=sort,
     )
     charts = {s.supplier.id: score_chart(s.history) for s in data.suppliers}
@@ -100,7 +100,7 @@ def overview() -> Any:
             "cycle": data.cycle.name if data.cycle else "",
         },
         status_filters=STATUS_FILTERS,
-        severities=SEVERITY_ORDER,
+        severities=list(Severity),
         now=moment,
     )
 
