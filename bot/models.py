@@ -99,7 +99,8 @@ class LadderLevel(StrEnum):
 class FindingStatus(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"  # accepted as a risk until `accepted_until`
-    RESOLVED = "resolved"  # superseded by a later answer or closed by staff
+    RESOLVED = "resolved"  # a follow-up's answer (or renewed document) is no longer weak
+    CARRIED = "carried-over"  # a follow-up asked again and the answer is still weak: open there, not here
 
 
 class OutboxStatus(StrEnum):

@@ -152,6 +152,12 @@ def accept_risk(
         )
     if finding.status == FindingStatus.RESOLVED:
         raise ActionError("finding", "Deze bevinding is al opgelost.", "This finding has been resolved already.")
+    if finding.status == FindingStatus.CARRIED:
+        raise ActionError(
+            "finding",
+            "Deze bevinding is doorgezet naar de vervolgvraag; accepteer het risico daar.",
+            "This finding was carried over to the follow-up; accept the risk there.",
+        )
     finding.status = FindingStatus.ACCEPTED
     finding.accepted_until = until
     finding.accepted_reason = reason

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.cycles import steps
+from bot.findings import SETTLED, carried_to
 from bot.models import (
     Answer,
     AuditLog,
@@ -61,7 +62,7 @@ class AnswerView:
 
     @property
     def open(self) -> bool:
-        return any(f.status != "resolved" for f in self.findings)
+        return any(f.status not in SETTLED for f in self.findings)
 
 
 @dataclass
@@ -85,6 +86,10 @@ class UitvraagDetail:
 
     def finding_open(self, finding: Finding) -> bool:
         return finding_is_open(finding, self.today)
+
+    def settled_by(self, finding: Finding) -> Uitvraag | None:
+        """The follow-up that resolved or carried over `finding`, if one did."""
+        return carried_to(finding, self.follow_ups)
 
     @property
     def risk_level(self) -> str | None:

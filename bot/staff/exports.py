@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.findings import carried_to
 from bot.models import (
     Contract,
     Finding,
@@ -164,6 +165,7 @@ class ReportItem:
     submission: Submission | None
     findings: list[Finding]
     reviewed_by: str
+    settled_by: dict[int, Uitvraag] = field(default_factory=dict)  # finding id -> the follow-up that settled it
 
 
 @dataclass
@@ -221,6 +223,9 @@ def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, 
                 submission=submissions.get(row.uitvraag.id or 0),
                 findings=uitvraag_findings,
                 reviewed_by=reviewers.get(row.uitvraag.reviewed_by_id or 0, ""),
+                settled_by={
+                    f.id: by for f in uitvraag_findings if f.id is not None and (by := carried_to(f, uitvragen))
+                },
             )
         )
     return CycleReport(organisation, cycle, now, count_statuses(rows), items, open_by_severity, accepted)

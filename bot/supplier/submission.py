@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import audit
+from bot.findings import settle_followed_up_findings
 from bot.mail import outbox
 from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, Uitvraag, UitvraagStatus
 from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
@@ -202,7 +203,7 @@ def submit(
         session.add(submission)
         session.flush()  # the unique submission per uitvraag: a concurrent loser fails here, before anything else
         _freeze_answers(session, state, now=now)
-        _judge(session, state, uitvraag, now=now)
+        _judge(session, state, uitvraag, now=now, actor=actor)
         uitvraag.status = UitvraagStatus.SUBMITTED
         uitvraag.submitted_at = now
         session.add(uitvraag)
@@ -254,8 +255,8 @@ def _freeze_answers(session: Session, state: UitvraagState, *, now: datetime) ->
         session.add(row)
 
 
-def _judge(session: Session, state: UitvraagState, uitvraag: Uitvraag, *, now: datetime) -> None:
-    """Store the findings and scores for the submitted answers; a follow-up resolves its parent's findings."""
+def _judge(session: Session, state: UitvraagState, uitvraag: Uitvraag, *, now: datetime, actor: str) -> None:
+    """Store the findings and scores for the submitted answers; a follow-up settles its parent's findings."""
     from bot.questionnaires.judge import judge
 
     shown = {q.id for q in state.visible_questions()}
@@ -280,15 +281,15 @@ def _judge(session: Session, state: UitvraagState, uitvraag: Uitvraag, *, now: d
         )
     uitvraag.score = judgement.score
     uitvraag.section_scores = dict(judgement.section_scores)
-    if state.is_follow_up and uitvraag.parent_id is not None:
-        asked = set(state.scope_ids)
-        for old in session.exec(
-            select(Finding).where(Finding.uitvraag_id == uitvraag.parent_id, Finding.status == FindingStatus.OPEN)
-        ):
-            if old.question_id in asked:
-                old.status = FindingStatus.RESOLVED
-                old.resolved_at = now
-                session.add(old)
+    if state.is_follow_up:
+        settle_followed_up_findings(
+            session,
+            follow_up=uitvraag,
+            asked=state.scope_ids,
+            still_weak={f.question_id for f in judgement.findings if f.question_id in shown},
+            now=now,
+            actor=actor,
+        )
 
 
 def receipt_mail_context(

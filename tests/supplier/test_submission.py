@@ -6,7 +6,7 @@ import json
 
 from sqlmodel import select
 
-from bot.models import Answer, Finding, FindingStatus, Submission, UitvraagKind
+from bot.models import Answer, AuditLog, Finding, FindingStatus, Submission, UitvraagKind
 from bot.supplier.submission import canonical_json, digest_of
 from tests.supplier.helpers import fetch, make_uitvraag, rows
 
@@ -111,3 +111,33 @@ def test_a_follow_up_asks_only_the_chosen_questions_starts_from_the_parent_and_r
     assert rows(session, select(Finding).where(Finding.uitvraag_id == follow_up.id)) == []
     own = {a.question_id: a.value for a in rows(session, select(Answer).where(Answer.uitvraag_id == follow_up.id))}
     assert own == {"mfa": "yes", "notice-hours": 4}
+
+
+def test_a_follow_up_answered_still_weak_carries_the_finding_over_instead_of_resolving_it(client, session):
+    parent, _ = submitted(
+        client,
+        session,
+        {"has-iso": "no", "notice-hours": 48, "mfa": "no", "mfa-plan": "Later.", "controls": ["logging"]},
+    )
+    follow_up = make_uitvraag(
+        session,
+        contracts=parent.contracts,
+        kind=UitvraagKind.FOLLOW_UP,
+        parent=fetch(session, type(parent.uitvraag), parent.id),
+        question_ids=["mfa", "notice-hours"],
+    )
+    client.get(f"/q/{follow_up.token}")
+    # MFA is still "no" (the carried answer, confirmed); the notice time is fixed.
+    api(client, follow_up, "PATCH", "/answers", {"answers": {"mfa": "no", "notice-hours": 4}})
+    assert api(client, follow_up, "POST", "/submit", {"attestation": ATTESTATION}).status_code == 201
+
+    status = {f.question_id: f.status for f in rows(session, select(Finding).where(Finding.uitvraag_id == parent.id))}
+    assert status["mfa"] == FindingStatus.CARRIED and status["notice-hours"] == FindingStatus.RESOLVED
+    assert status["has-iso"] == FindingStatus.OPEN
+    still = rows(session, select(Finding).where(Finding.uitvraag_id == follow_up.id))
+    assert [(f.question_id, f.severity, f.status) for f in still] == [("mfa", "critical", FindingStatus.OPEN)]
+    logged = rows(session, select(AuditLog).where(AuditLog.action.in_(["finding.resolved", "finding.carried-over"])))
+    assert sorted((e.action, e.detail["question_id"], e.detail["follow_up_id"]) for e in logged) == [
+        ("finding.carried-over", "mfa", follow_up.id),
+        ("finding.resolved", "notice-hours", follow_up.id),
+    ]
