@@ -26,8 +26,9 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def current_language() -> str:
-    """The language of the page being built: the staff user's, else the supplier's, else Dutch."""
-    for name in ("staff_lang", "lang"):
+    """The language of the page being built: the supplier's on the supplier form (set by its pages, whoever else is
+    signed in in that browser), else the staff user's, else Dutch."""
+    for name in ("lang", "staff_lang"):
         value = g.get(name)
         if value in LANGUAGES:
             return str(value)
@@ -44,11 +45,17 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_global(format_day, "format_day")
     app.add_template_global(format_moment, "format_moment")
+    app.add_template_global(format_long_moment, "format_long_moment")
+
+
+def page_locale() -> str:
+    """The locale the current page (or `force_locale` block) is rendered in."""
+    return str(flask_babel.get_locale() or DEFAULT_LOCALE)
 
 
 def format_day(value: date | datetime | None) -> str:
     """A date as people read it, in the page's language: "2 januari 2027" (a moment: its Amsterdam date)."""
-    return "" if value is None else format_long_date(value, str(flask_babel.get_locale() or DEFAULT_LOCALE))
+    return "" if value is None else format_long_date(value, page_locale())
 
 
 def format_moment(value: datetime | None) -> str:
@@ -68,14 +75,16 @@ def translations(locale: str) -> Translations:
 
 
 def format_long_date(value: date | datetime, locale: str) -> str:
-    """ "31 oktober 2026" / "31 October 2026", by Babel; a moment is first put in Amsterdam time."""
+    """A date written out in `locale`, by Babel: 31 oktober 2026 / 31 October 2026 (a moment: its Amsterdam date)."""
     if isinstance(value, datetime):
         value = local_time(value).date()
     return str(babel_format_date(value, "d MMMM y", locale=locale))
 
 
-def format_long_moment(value: datetime, locale: str) -> str:
-    """ "20 oktober 2026 om 16:30" / "20 October 2026 at 16:30 (Dutch time)": a moment in Amsterdam time."""
+def format_long_moment(value: datetime, locale: str | None = None) -> str:
+    """A moment in Amsterdam time, in `locale` (default: the page's): 20 oktober 2026 om 16:30 / 20 October 2026 at
+    16:30 (Dutch time)."""
+    locale = locale or page_locale()
     local = local_time(value)
     text = translations(locale).gettext("%(day)s at %(time)s (Dutch time)")
     return text % {"day": format_long_date(local, locale), "time": f"{local:%H:%M}"}

@@ -6,11 +6,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
 from bot.models import EvidenceFile
 from bot.questionnaires.model import Question
 from bot.supplier.answers import CONTROL_CHARACTERS, FieldError, field_id
 from bot.supplier.state import UitvraagState
-from bot.supplier.strings import translate
+
+# The labels of a yes/no question's answers (a choice question's labels are in the questionnaire).
+YES_NO_LABELS = {"yes": lazy_gettext("Yes"), "no": lazy_gettext("No"), "na": lazy_gettext("Not applicable")}
 
 
 @dataclass
@@ -81,9 +86,9 @@ def question_view(
         unit=question.unit.get(lang) if question.unit else "",
     )
     if question.evidence == "always" and question.type != "evidence":
-        view.evidence_hint = translate("evidence_needed", lang)
+        view.evidence_hint = _("Evidence requested.")
     elif question.evidence == "when-weak":
-        view.evidence_hint = translate("evidence_when_weak", lang)
+        view.evidence_hint = _("Upload evidence if your answer does not fully meet the requirement.")
     if question.type in ("choice", "yes-no", "multi-choice"):
         chosen = set(value) if isinstance(value, list) else {value}
         labels = _labels(question, lang)
@@ -116,7 +121,7 @@ def _posted(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _labels(question: Question, lang: str) -> dict[str, str]:
     if question.type == "yes-no":
-        return {v: translate(v, lang) for v in question.option_values()}
+        return {v: str(YES_NO_LABELS[v]) for v in question.option_values()}
     return {option.value: option.label.get(lang) for option in question.options}
 
 
@@ -131,10 +136,11 @@ def error_for(errors: list[FieldError], field_name: str, lang: str) -> str:
     return next((e.message(lang) for e in errors if e.field == field_name), "")
 
 
-def strings_for_js(lang: str) -> dict[str, str]:
-    """The few texts supplier.js shows, so the script itself carries no language."""
+def strings_for_js() -> dict[str, str]:
+    """The few texts supplier.js shows, in the page's language, so the script itself carries no language; the
+    script fills in the `{name}` placeholders."""
     return {
-        "autosaved": translate("autosaved", lang, time="{time}"),
-        "autosave_failed": translate("autosave_failed", lang),
-        "answered_of": translate("answered_of", lang, answered="{answered}", total="{total}"),
+        "autosaved": _("Draft saved automatically at %(time)s.", time="{time}"),
+        "autosave_failed": _("Saving automatically failed; use the Save draft button."),
+        "answered_of": _("%(answered)s of %(total)s answered", answered="{answered}", total="{total}"),
     }

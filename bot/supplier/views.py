@@ -10,10 +10,10 @@ import functools
 import hmac
 import json
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import NoResultFound
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -32,13 +32,10 @@ from bot.supplier.links import owner_contacts, present_token, token_state
 from bot.supplier.pages import (
     choose_language,
     forget_uitvraag,
-    format_date,
-    format_datetime,
     lang,
     problem_page,
     remember_uitvraag,
     session_token_hash,
-    t,
 )
 from bot.supplier.receipt_links import read_receipt
 from bot.supplier.render import error_for, question_view, strings_for_js
@@ -61,17 +58,7 @@ def _language() -> None:
 
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"t": t, "lang": lang()}
-
-
-@bp.app_template_filter("supplier_date")
-def _supplier_date(value: date | datetime, language: str = "nl") -> str:
-    return format_date(value, language)
-
-
-@bp.app_template_filter("supplier_datetime")
-def _supplier_datetime(value: datetime, language: str = "nl") -> str:
-    return format_datetime(value, language)
+    return {"lang": lang()}
 
 
 @bp.errorhandler(CSRFError)
@@ -154,7 +141,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
         template,
         state=state,
         q=functools.partial(question_view, state, lang()),
-        js_strings=json.dumps(strings_for_js(lang())),
+        js_strings=json.dumps(strings_for_js()),
         accept=evidence_files.ACCEPT,
         error_link=error_link,
         field_error=lambda errors, name: error_for(errors, name, lang()),
@@ -189,7 +176,10 @@ def section(uitvraag_id: int, section_id: str) -> Response:
         errors, raw, notices = _save_section(state, current)
     except Frozen:
         get_session().rollback()
-        flash(t("already_submitted_text"), "error")
+        flash(
+            _("This questionnaire has already been submitted. It cannot be submitted twice; the receipt is below."),
+            "error",
+        )
         return redirect(url_for("supplier.overview", uitvraag_id=uitvraag_id), code=303)
     after = [q for q in state.visible_questions(current) if q.id not in before]
     if autosave:
@@ -200,7 +190,7 @@ def section(uitvraag_id: int, section_id: str) -> Response:
         flash(notice, "success")
     action = request.form.get("action", "save")
     if any(not state.is_answered(q) for q in after) and action != "save":
-        flash(t("new_questions"), "success")
+        flash(_("Your answer added questions to this section. Answer them, then continue."), "success")
         return redirect(url_for("supplier.section", uitvraag_id=uitvraag_id, section_id=section_id), code=303)
     return redirect(_next_url(state, section_id, action), code=303)
 
@@ -248,7 +238,7 @@ def _save_section(state: UitvraagState, current: Any) -> tuple[list[FieldError],
             errors.append(FieldError(f"q-{qid}", error.nl, error.en, qid, question.section))
             continue
         db.flush()
-        notices.append(t("uploaded"))
+        notices.append(_("The document has been added."))
         if expiry_error is not None:
             errors.append(FieldError(f"expires-{row.id}", expiry_error.nl, expiry_error.en, qid, question.section))
     removed = []
@@ -260,12 +250,12 @@ def _save_section(state: UitvraagState, current: Any) -> tuple[list[FieldError],
             )
         if path is not None:
             removed.append(path)
-            notices.append(t("removed"))
+            notices.append(_("The document has been removed."))
     db.commit()
     for path in removed:
         path.unlink(missing_ok=True)
     if not errors and not notices:
-        notices.append(t("saved"))
+        notices.append(_("Your answers have been saved as a draft."))
     return errors, {k: v for k, v in raw.items()}, notices
 
 
