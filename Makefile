@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	BOT_ENV=development DEV_MAIL=true $(BIN)/bot dev
 
-## test: set up (including Chromium from Debian's packages) and run the whole suite; TEST_DATABASE_URL=... for PostgreSQL
+## test: set up (Chromium from Debian's packages, the local OpenID Provider from npm) and run the whole suite;
+## TEST_DATABASE_URL=... for PostgreSQL
 test: $(STAMP)
 	@scripts/ensure-chromium
+	@scripts/ensure-oidc-provider
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)

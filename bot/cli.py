@@ -8,15 +8,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from datetime import datetime
 from typing import Any
 
 import click
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from bot import create_app
+from bot.cli_options import NowType, now_option, resolve_now  # noqa: F401 - where commands used to find them
 from bot.config import ConfigError
-from bot.timeutil import parse_now
 
 # module path -> attribute holding a click command or group. Each feature module owns its commands.
 COMMAND_MODULES: list[tuple[str, str]] = [
@@ -29,36 +28,11 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.cycles.cli", "sweep_command"),
     ("bot.cycles.cli", "worker_command"),
     ("bot.staff.users", "user_group"),
+    ("bot.staff.sso_cli", "sso_group"),
     ("bot.mail.cli", "mail_group"),
     ("bot.questionnaires.cli", "questionnaires_group"),
     ("bot.supplier.cli", "receipt_group"),
 ]
-
-
-class NowType(click.ParamType):
-    name = "datetime"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return parse_now(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
-
-
-def now_option(func: Any) -> Any:
-    """`--now T`: pretend the current time is T (UTC). Defaults to the real clock."""
-    return click.option(
-        "--now",
-        type=NowType(),
-        default=None,
-        help="Pretend it is this moment (ISO date or date-time, UTC); default: the real clock.",
-    )(func)
-
-
-def resolve_now(value: datetime | None) -> datetime:
-    return value if value is not None else parse_now(None)
 
 
 def _create_app() -> Any:

@@ -134,6 +134,27 @@ class StaffUser(SQLModel, table=True):
     last_signed_in_at: datetime | None = _ts()
 
 
+class OrganisationSignIn(SQLModel, table=True):
+    """How the staff of one organisation sign in: single sign-on by OpenID Connect, and/or the mailed link.
+
+    The client secret may live here or, better, in the environment (`OIDC_CLIENT_SECRET_<SLUG>`, which wins); it is
+    never shown back. `group_roles` maps a value of the groups claim to a Role value.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", unique=True)
+    issuer: str = Field(default="", max_length=500)  # empty: no single sign-on
+    client_id: str = Field(default="", max_length=200)
+    client_secret: str | None = Field(default=None, max_length=500)
+    email_claim: str = Field(default="email", max_length=100)
+    groups_claim: str | None = Field(default=None, max_length=100)
+    group_roles: dict[str, str] | None = _json()
+    create_users: bool = Field(default=False)  # just-in-time creation of unknown, signed-in users
+    mail_link: bool = Field(default=True)  # the mailed sign-in link stays available
+    created_at: datetime | None = _ts(nullable=False)
+    updated_at: datetime | None = _ts(nullable=False)
+
+
 class SignInToken(SQLModel, table=True):
     """A one-time sign-in link for staff; only the SHA-256 of the token is stored."""
 

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot.cli import now_option, resolve_now
+from bot.cli_options import now_option, resolve_now
 from bot.config import ConfigError
 from bot.db import get_session
 

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot.cli import now_option, resolve_now
+from bot.cli_options import now_option, resolve_now
 from bot.db import get_engine
 from bot.i18n import LANGUAGES
 from bot.mail.delivery import send_due

@@ -20,13 +20,18 @@ from bot.db import get_engine, get_session, writes_on_get
 from bot.mail.message import mail_domain
 from bot.models import StaffUser
 from bot.ratelimit import hit
+from bot.staff import oidc
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
+from bot.staff.sso import any_mail_link, has_sso, settings_for, sso_organisations
 from bot.staff.web import bp
 from bot.timeutil import as_utc, utcnow
 
 SESSION_USER = "staff_user_id"
 SESSION_SINCE = "staff_signed_in_at"
 SESSION_NEXT = "staff_next"
+# After a single sign-on: which organisation's provider, and its ID token (the hint for signing out there too).
+SESSION_SSO_ORGANISATION = "staff_sso_organisation"
+SESSION_ID_TOKEN = "staff_id_token"  # noqa: S105 - a session key
 # Generous for people, far too few for guessing: per address and per client address.
 SIGNIN_REQUESTS_PER_ADDRESS = 5
 SIGNIN_REQUESTS_PER_CLIENT = 20
@@ -128,18 +133,24 @@ def _language() -> None:
                 writer.commit()
 
 
+def signin_choices() -> dict[str, Any]:
+    """What the sign-in page offers: a single sign-on button per organisation that has it, and the mailed link."""
+    db = get_session()
+    return {"sso_organisations": sso_organisations(db), "mail_link": any_mail_link(db)}
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> Any:
     if request.method == "GET":
         if current_staff() is not None:
             return redirect(url_for("staff.overview"))
-        return render_template("staff/signin.html", sent=False)
+        return render_template("staff/signin.html", sent=False, **signin_choices())
     db = get_session()
     moment = now()
     email = (request.form.get("email") or "").strip()
     if not email or "@" not in email or len(email) > 254:
         error = _("Enter your e-mail address, e.g. name@municipality.nl.")
-        return render_template("staff/signin.html", sent=False, error=error, email=email), 400
+        return render_template("staff/signin.html", sent=False, error=error, email=email, **signin_choices()), 400
     allowed = hit(
         db,
         key=f"staff-signin:client:{_client()}",
@@ -166,7 +177,7 @@ def signin() -> Any:
     db.commit()
     if not allowed:
         message = _("Too many requests. Wait fifteen minutes and try again.")
-        return render_template("staff/signin.html", sent=False, error=message, email=email), 429
+        return render_template("staff/signin.html", sent=False, error=message, email=email, **signin_choices()), 429
     # The same answer for known and unknown addresses: no one learns who has an account.
     return render_template("staff/signin.html", sent=True, email=email)
 
@@ -197,19 +208,56 @@ def signin_link(token: str) -> Any:
         return render_template("staff/signin_link.html", state=result.state.value), 404
     db.commit()
     assert result.user is not None
+    return redirect(start_session(result.user, moment))
+
+
+def start_session(user: StaffUser, moment: datetime, **extra: Any) -> str:
+    """Sign `user` in for this browser (a fresh session, so nothing from before carries over); returns where to go.
+
+    `extra` is kept in the session too (single sign-on keeps its ID token for signing out at the provider).
+    """
     target = _safe_next(session.get(SESSION_NEXT))
     session.clear()
     session.permanent = True
-    session[SESSION_USER] = result.user.id
+    session[SESSION_USER] = user.id
     session[SESSION_SINCE] = moment.isoformat()
-    return redirect(target)
+    session.update(extra)
+    g.pop("staff_user", None)
+    return target
+
+
+def _provider_sign_out_url() -> str | None:
+    organisation_id = session.get(SESSION_SSO_ORGANISATION)
+    id_token = session.get(SESSION_ID_TOKEN)
+    if not organisation_id or not isinstance(id_token, str):
+        return None
+    row = settings_for(get_session(), int(organisation_id))
+    if row is None or not has_sso(row):
+        return None
+    return oidc.end_session_url(
+        row.issuer,
+        id_token=id_token,
+        client_id=row.client_id,
+        post_logout_redirect_uri=f"{current_app.config['BASE_URL']}/staff/signed-out",
+    )
+
+
+@bp.get("/signed-out")
+def signed_out() -> Any:
+    """Where the provider sends the browser back after ending its session too."""
+    return render_template("staff/signin.html", sent=False, signed_out=True, **signin_choices())
 
 
 @bp.post("/signout")
 def signout() -> Any:
+    provider_url = _provider_sign_out_url()
     session.clear()
     g.pop("staff_user", None)
-    return render_template("staff/signin.html", sent=False, signed_out=True)
+    if provider_url:
+        # Not a redirect: the page's CSP (form-action 'self') rightly stops a form post from leaving the site, so
+        # a page that moves on by itself (meta refresh, with a link for when it does not) takes the browser there.
+        return render_template("staff/signing_out.html", provider_url=provider_url)
+    return render_template("staff/signin.html", sent=False, signed_out=True, **signin_choices())
 
 
-__all__ = ["SignInState", "current_staff", "login_required", "now", "scoped_or_404", "staff"]
+__all__ = ["SignInState", "current_staff", "login_required", "now", "scoped_or_404", "staff", "start_session"]

@@ -66,12 +66,16 @@ def request_signin_links(
     minutes: int,
     mail_from_domain: str = "localhost",
 ) -> int:
-    """Queue one sign-in mail per organisation this address may sign in to; returns how many (0 if unknown).
+    """Queue one sign-in mail per organisation this address may sign in to with a mailed link; returns how many.
 
     The caller commits, and must answer the person the same way whatever this returns.
     """
+    from bot.staff.sso import mail_link_allowed  # sso builds on the staff-user functions, which import the CLI
+
     count = 0
     for user in active_users_for(session, email):
+        if not mail_link_allowed(session, user.organisation_id):
+            continue  # this organisation signs in by single sign-on only
         organisation = session.get(Organisation, user.organisation_id)
         token, digest = new_token()
         row = SignInToken(

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.cli import now_option, resolve_now
+from bot.cli_options import now_option, resolve_now
 from bot.db import get_session
 from bot.models import Organisation, Role, StaffUser
 

@@ -20,4 +20,4 @@ def _context() -> dict[str, Any]:
 
 
 # Route modules register themselves on `bp`; imported last so they can import `bp` from here.
-from bot.staff import auth, export_views, views  # noqa: E402,F401
+from bot.staff import auth, export_views, sso_views, views  # noqa: E402,F401
