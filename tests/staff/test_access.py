@@ -9,7 +9,14 @@ from sqlmodel import select
 from bot.models import AuditLog, Finding, Uitvraag
 from tests.staff.world import XSS, sign_in
 
-SIGN_IN_ROUTES = {"staff.signin", "staff.signin_link", "staff.signout"}
+SIGN_IN_ROUTES = {
+    "staff.signin",
+    "staff.signin_link",
+    "staff.signout",
+    "staff.signed_out",
+    "staff.sso_start",
+    "staff.sso_callback",
+}
 
 
 def staff_rules(app):
