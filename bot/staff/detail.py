@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.cycles import steps
-from bot.findings import SETTLED, carried_to
+from bot.findings import SETTLED, earlier_live_findings, later_uitvragen, settled_by
 from bot.models import (
     Answer,
     AuditLog,
@@ -80,6 +80,10 @@ class UitvraagDetail:
     overdue: bool
     parent: Uitvraag | None
     follow_ups: list[Uitvraag]
+    later: list[Uitvraag]  # the other submissions of this supplier and questionnaire (which may settle findings)
+    earlier_findings: list[Finding]  # still live, raised in earlier cycles: they count for these contracts too
+    earlier_sources: dict[int, Uitvraag]  # the uitvraag each earlier finding belongs to
+    cycle_names: dict[int, str]  # of the earlier sources' cycles
     staff_names: dict[int, str]
     service_names: dict[int, str]
     today: Any
@@ -89,15 +93,16 @@ class UitvraagDetail:
 
     def settled_by(self, finding: Finding) -> Uitvraag | None:
         """The follow-up that resolved or carried over `finding`, if one did."""
-        return carried_to(finding, self.follow_ups)
+        return settled_by(finding, self.later)
 
     @property
     def risk_level(self) -> str | None:
-        """The worst open finding, beside the score (which alone can look good with critical findings); None while
-        nothing was submitted to judge."""
-        if self.uitvraag.submitted_at is None:
+        """The worst open finding, this uitvraag's or one still open from an earlier cycle, beside the score (which
+        alone can look good with critical findings); None while there is nothing judged to go by."""
+        earlier = [f.severity for f in self.earlier_findings if self.finding_open(f)]
+        if self.uitvraag.submitted_at is None and not earlier:
             return None
-        return risk_level(f.severity for f in self.findings if self.finding_open(f))
+        return risk_level([*earlier, *(f.severity for f in self.findings if self.finding_open(f))])
 
     def question_text(self, question_id: str, lang: str) -> str:
         """The question as the supplier read it; its id when the snapshot cannot be read."""
@@ -230,7 +235,13 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
             select(Uitvraag).where(Uitvraag.parent_id == uitvraag.id).order_by(Uitvraag.follow_up_number)
         ).all()
     )
-    staff_ids = {f.accepted_by_id for f in findings if f.accepted_by_id} | (
+    earlier = earlier_live_findings(session, [uitvraag]).get(uitvraag.id or 0, [])
+    earlier_sources = {
+        u.id: u
+        for u in session.exec(select(Uitvraag).where(col(Uitvraag.id).in_({f.uitvraag_id for f in earlier})))
+        if u.id is not None
+    }
+    staff_ids = {f.accepted_by_id for f in [*findings, *earlier] if f.accepted_by_id} | (
         {uitvraag.reviewed_by_id} if uitvraag.reviewed_by_id else set()
     )
     staff_names = {
@@ -253,6 +264,16 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
         overdue=is_overdue(uitvraag, now),
         parent=parent,
         follow_ups=follow_ups,
+        later=later_uitvragen(session, uitvraag),
+        earlier_findings=earlier,
+        earlier_sources=earlier_sources,
+        cycle_names={
+            c.id: c.name
+            for c in session.exec(
+                select(ReviewCycle).where(col(ReviewCycle.id).in_({u.cycle_id for u in earlier_sources.values()}))
+            )
+            if c.id is not None
+        },
         staff_names=staff_names,
         service_names=service_names(session, contracts),
         today=now.date(),

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.findings import carried_to
+from bot.findings import settled_by
 from bot.models import (
     Contract,
     Finding,
@@ -78,15 +78,18 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
     ):
         latest[link.contract_id] = (uitvraag, cycle)  # ordered ascending: the last one wins
     today = now.date()
-    # Open findings of a contract: those of every uitvraag of its latest cycle (the regular one and follow-ups).
-    cycle_uitvragen: dict[tuple[int, int], list[int]] = {}
+    # Open findings of a contract: those of every uitvraag that covered it, in any cycle. A finding stays open where
+    # it was raised until a later answer settles it (bot/findings.py), so nothing counts twice and nothing vanishes
+    # when a new cycle starts.
+    contract_uitvragen: dict[int, list[int]] = {}
     for link, uitvraag in session.exec(
         select(UitvraagContract, Uitvraag)
         .join(Uitvraag, col(Uitvraag.id) == UitvraagContract.uitvraag_id)
         .where(Uitvraag.organisation_id == organisation_id)
+        .order_by(col(Uitvraag.id))
     ):
-        cycle_uitvragen.setdefault((link.contract_id, uitvraag.cycle_id), []).append(uitvraag.id or 0)
-    all_ids = {i for ids in cycle_uitvragen.values() for i in ids}
+        contract_uitvragen.setdefault(link.contract_id, []).append(uitvraag.id or 0)
+    all_ids = {i for ids in contract_uitvragen.values() for i in ids}
     findings_by_uitvraag: dict[int, list[Finding]] = {}
     if all_ids:
         for finding in session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(all_ids))):
@@ -117,9 +120,7 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
         }
         if state is not None:
             uitvraag, cycle = state
-            # The score of the cycle's regular uitvraag stays the contract's score until a follow-up is judged.
-            ids = cycle_uitvragen.get((contract.id or 0, cycle.id or 0), [])
-            for uitvraag_id in ids:
+            for uitvraag_id in contract_uitvragen.get(contract.id or 0, []):
                 for finding in findings_by_uitvraag.get(uitvraag_id, []):
                     if finding_is_open(finding, today):
                         open_counts[finding.severity] += 1
@@ -131,7 +132,7 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
                 submitted_at=uitvraag.submitted_at.isoformat() if uitvraag.submitted_at else None,
                 score=uitvraag.score,
             )
-        if state is not None and state[0].submitted_at is not None:
+        if state is not None and (state[0].submitted_at is not None or open_counts):
             row["risk_level"] = risk_level(s for s, n in open_counts.items() if n)
         row["open_findings"] = sum(open_counts.values())
         for severity in Severity:
@@ -224,7 +225,7 @@ def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, 
                 findings=uitvraag_findings,
                 reviewed_by=reviewers.get(row.uitvraag.reviewed_by_id or 0, ""),
                 settled_by={
-                    f.id: by for f in uitvraag_findings if f.id is not None and (by := carried_to(f, uitvragen))
+                    f.id: by for f in uitvraag_findings if f.id is not None and (by := settled_by(f, uitvragen))
                 },
             )
         )

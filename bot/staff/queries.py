@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, col, select
 
 from bot.cycles import steps
+from bot.findings import earlier_live_findings
 from bot.models import (
     Contract,
     Finding,
@@ -67,8 +68,8 @@ class OverviewRow:
 
     @property
     def risk_level(self) -> str | None:
-        """The worst open finding; None while nothing was submitted to judge."""
-        if self.uitvraag.submitted_at is None:
+        """The worst open finding (with those still open from earlier cycles); None while nothing is judged."""
+        if self.uitvraag.submitted_at is None and not self.open_count:
             return None
         return risk_level(s for s, n in self.open_findings.items() if n)
 
@@ -144,6 +145,11 @@ def build_rows(session: Session, uitvragen: list[Uitvraag], now: datetime) -> li
     ids = [u.id for u in uitvragen if u.id is not None]
     contracts = contracts_by_uitvraag(session, ids)
     findings = open_findings_by_uitvraag(session, ids, now.date())
+    # Findings of earlier cycles that nothing has settled still count for the regular uitvraag of the cycle.
+    for uitvraag_id, earlier in earlier_live_findings(session, uitvragen).items():
+        for finding in earlier:
+            if finding_is_open(finding, now.date()):
+                findings[uitvraag_id][finding.severity] += 1
     escalated = escalated_ids(session, ids)
     services = service_names(session, (c for cs in contracts.values() for c in cs))
     suppliers = {

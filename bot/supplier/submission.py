@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import audit
-from bot.findings import settle_followed_up_findings
+from bot.findings import settle_earlier_findings
 from bot.mail import outbox
 from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, Uitvraag, UitvraagStatus
 from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
@@ -256,17 +256,19 @@ def _freeze_answers(session: Session, state: UitvraagState, *, now: datetime) ->
 
 
 def _judge(session: Session, state: UitvraagState, uitvraag: Uitvraag, *, now: datetime, actor: str) -> None:
-    """Store the findings and scores for the submitted answers; a follow-up settles its parent's findings."""
+    """Store the findings and scores for the submitted answers, and settle the earlier findings on the questions
+    asked (bot/findings.py)."""
     from bot.questionnaires.judge import judge
 
     shown = {q.id for q in state.visible_questions()}
     answers = {qid: value for qid, value in state.answers.items() if value is not None}
     judgement = judge(state.questionnaire, answers, state.facts, now, evidence=state.evidence_refs())
+    raised = []
     for finding in judgement.findings:
         # A follow-up is judged as a whole, but it only answers for the questions it asked.
         if finding.question_id not in shown:
             continue
-        session.add(
+        raised.append(
             Finding(
                 uitvraag_id=uitvraag.id,
                 question_id=finding.question_id,
@@ -279,17 +281,12 @@ def _judge(session: Session, state: UitvraagState, uitvraag: Uitvraag, *, now: d
                 created_at=now,
             )
         )
+    session.add_all(raised)
     uitvraag.score = judgement.score
     uitvraag.section_scores = dict(judgement.section_scores)
-    if state.is_follow_up:
-        settle_followed_up_findings(
-            session,
-            follow_up=uitvraag,
-            asked=state.scope_ids,
-            still_weak={f.question_id for f in judgement.findings if f.question_id in shown},
-            now=now,
-            actor=actor,
-        )
+    settle_earlier_findings(
+        session, uitvraag=uitvraag, asked=state.scope_ids, new_findings=raised, now=now, actor=actor
+    )
 
 
 def receipt_mail_context(
