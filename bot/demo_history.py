@@ -82,7 +82,10 @@ def _answer(session: Session, app: Flask, uitvraag: Uitvraag, supplier: str, *, 
         )
     session.commit()
     contract = session.exec(
-        select(Contract).join(UitvraagContract).where(UitvraagContract.uitvraag_id == uitvraag.id)
+        select(Contract)
+        .join(UitvraagContract)
+        .where(UitvraagContract.uitvraag_id == uitvraag.id)
+        .order_by(Contract.reference)  # type: ignore[arg-type]
     ).first()
     respondent = contract.supplier_email if contract else "security@leverancier.example"
     name, role = RESPONDENTS.get(supplier, ("Sam Jansen", "Security officer"))

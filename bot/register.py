@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
@@ -556,7 +557,10 @@ def export_contracts_command(output: Path | None, organisation: str | None) -> N
     organisation_id = None
     if organisation:
         org = session.exec(
-            select(Organisation).where((Organisation.slug == organisation) | (Organisation.name == organisation))
+            select(Organisation)
+            .where((Organisation.slug == organisation) | (Organisation.name == organisation))
+            # One organisation's slug may be another's name: the slug wins, then the oldest.
+            .order_by(sa.case((Organisation.slug == organisation, 0), else_=1), Organisation.id)  # type: ignore[arg-type]
         ).first()
         if org is None:
             raise click.UsageError(f"No organisation named {organisation!r}.")

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import create_app
@@ -24,6 +26,16 @@ from tests.support.smtp import SmtpServer, free_port
 # Keep a developer's own .env and environment out of the tests.
 for _name in ("DATABASE_URL", "MAIL_URL", "BASE_URL", "SECRET_KEY", "BOT_ENV", "CHAT_WEBHOOK_URL"):
     os.environ.pop(_name, None)
+
+
+if os.environ.get("TEST_REVERSE_UNORDERED"):
+    # Order left to the database is a bug: with TEST_REVERSE_UNORDERED=1, SQLite returns every SELECT without an
+    # ORDER BY in reverse, so code that relies on row order fails here instead of now and then on PostgreSQL.
+
+    @sa.event.listens_for(Engine, "connect")
+    def _reverse_unordered_selects(dbapi_connection: Any, _record: Any) -> None:
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            dbapi_connection.execute("PRAGMA reverse_unordered_selects=ON")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -75,7 +75,8 @@ def previous_answers(session: Session, *, organisation_id: int, keys: Iterable[K
             key, rank = order[row.uitvraag_id]
             if row.question_id not in answers[key] or answers[key][row.question_id][0] < rank:
                 answers[key][row.question_id] = (rank, row.value)
-        for row in session.execute(sa.select(e).where(e.uitvraag_id.in_(part))):
+        # In upload order, so the carried-over copies get their ids (and the renewal its anchor) in that order.
+        for row in session.execute(sa.select(e).where(e.uitvraag_id.in_(part)).order_by(e.uitvraag_id, e.id)):
             key, rank = order[row.uitvraag_id]
             held = files[key].get(row.question_id)
             if held is None or held[0] < rank:

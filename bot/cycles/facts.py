@@ -137,9 +137,10 @@ class FactsReader:
         if organisation_id not in self._staff:
             t = StaffUser.__table__.c
             self._staff[organisation_id] = self.session.execute(
-                sa.select(t.email, t.name, t.role, t.language).where(
-                    t.organisation_id == organisation_id, t.active.is_(True)
-                )
+                sa.select(t.email, t.name, t.role, t.language)
+                .where(t.organisation_id == organisation_id, t.active.is_(True))
+                # person() takes the first match and the CISO list is mailed in this order: decided here.
+                .order_by(t.id)
             ).all()
         return self._staff[organisation_id]
 

@@ -292,7 +292,7 @@ def escalate_findings(context: SweepContext) -> None:
         )
         if ids is not None:
             statement = statement.where(u.id.in_(ids))
-        rows = context.session.execute(statement).all()
+        rows = context.session.execute(statement.order_by(u.id, f.accepted_until)).all()
         if not rows:
             return []
         taken = {
@@ -307,7 +307,7 @@ def escalate_findings(context: SweepContext) -> None:
             for r in rows
             if (r.id, steps.findings_lapsed(r.accepted_until)) not in taken and not _superseded(context, r)
         ]
-        return sorted(due, key=lambda r: r.id)
+        return sorted(due, key=lambda r: (r.id, r.accepted_until))
 
     in_batches(context, lapsed_candidates, lambda rows: _write_lapsed(context, rows))
 
@@ -349,7 +349,9 @@ def _load_findings(context: SweepContext, ids: list[int], status: str) -> dict[i
     f = Finding.__table__.c
     found: dict[int, list[Any]] = {i: [] for i in ids}
     for part in bulk.chunks(ids):
-        for row in context.session.execute(sa.select(f).where(f.uitvraag_id.in_(part), f.status == status)):
+        for row in context.session.execute(
+            sa.select(f).where(f.uitvraag_id.in_(part), f.status == status).order_by(f.uitvraag_id, f.id)
+        ):
             found[row.uitvraag_id].append(row)
     return found
 

@@ -156,7 +156,12 @@ def _prepare(session: Session, config: Mapping[str, Any], now: datetime, report:
     c = Contract.__table__.c
     today = now.date()
     combos = session.execute(
-        sa.select(c.risk_tier, c.personal_data, c.cloud_hosted).where(_active_contracts()).distinct(), {"today": today}
+        sa.select(c.risk_tier, c.personal_data, c.cloud_hosted)
+        .where(_active_contracts())
+        .distinct()
+        # Cycles and snapshots are created in this order: the same ids on every database.
+        .order_by(c.risk_tier, c.personal_data, c.cloud_hosted),
+        {"today": today},
     ).all()
     if not combos:
         return None

@@ -32,11 +32,13 @@ def _recipients(session: Session, uitvraag: Uitvraag) -> list[tuple[str, str]]:
         people.setdefault(contract.owner_email.strip().lower(), (contract.owner_email.strip(), contract.owner_name))
     if not people:
         cisos = session.exec(
-            select(StaffUser).where(
+            select(StaffUser)
+            .where(
                 StaffUser.organisation_id == uitvraag.organisation_id,
                 StaffUser.role == Role.CISO,
                 StaffUser.active == True,  # noqa: E712 - SQL comparison
             )
+            .order_by(StaffUser.id)  # type: ignore[arg-type]
         ).all()
         for user in cisos:
             people.setdefault(user.email.strip().lower(), (user.email.strip(), user.name or user.email))

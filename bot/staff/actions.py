@@ -267,7 +267,11 @@ def request_improvement(
     known = (
         [q.id for q in questionnaire.questions()]
         if questionnaire
-        else list(session.exec(select(Answer.question_id).where(Answer.uitvraag_id == uitvraag.id)).all())
+        else list(
+            session.exec(
+                select(Answer.question_id).where(Answer.uitvraag_id == uitvraag.id).order_by(Answer.question_id)
+            ).all()
+        )
     )
     chosen = [qid for qid in dict.fromkeys(question_ids) if qid]
     if not chosen:
@@ -296,7 +300,9 @@ def request_improvement(
         grace_days=mail.grace_days,
     )
     for answer in session.exec(
-        select(Answer).where(Answer.uitvraag_id == uitvraag.id, col(Answer.question_id).in_(chosen))
+        select(Answer)
+        .where(Answer.uitvraag_id == uitvraag.id, col(Answer.question_id).in_(chosen))
+        .order_by(col(Answer.id))
     ):
         session.add(
             Answer(

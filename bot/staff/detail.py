@@ -140,7 +140,10 @@ def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
     for at, kind, nl, en in stamps:
         if at is not None:
             events.append(TimelineEvent(at, kind, nl, en))
-    for mail in session.exec(select(OutboxMessage).where(OutboxMessage.uitvraag_id == uitvraag.id)):
+    # Each source in id order, and the timeline sorted stably: events at the same moment keep that order.
+    for mail in session.exec(
+        select(OutboxMessage).where(OutboxMessage.uitvraag_id == uitvraag.id).order_by(col(OutboxMessage.id))
+    ):
         nl, en = MAIL_KINDS.get(mail.kind, (mail.kind, mail.kind))
         if mail.status == "sent" and mail.sent_at:
             events.append(TimelineEvent(mail.sent_at, "mail", f"{nl} verstuurd", f"{en} sent", mail.to_addr))
@@ -160,7 +163,9 @@ def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
         else:
             assert mail.created_at is not None
             events.append(TimelineEvent(mail.created_at, "mail", f"{nl} klaargezet", f"{en} queued", mail.to_addr))
-    for step in session.exec(select(LadderStep).where(LadderStep.uitvraag_id == uitvraag.id)):
+    for step in session.exec(
+        select(LadderStep).where(LadderStep.uitvraag_id == uitvraag.id).order_by(col(LadderStep.id))
+    ):
         assert step.created_at is not None
         if step.level == LadderLevel.SUPPLIER:
             nl, en = "Herinnering aan de leverancier", "Reminder to the supplier"
@@ -172,7 +177,9 @@ def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
         label_nl, label_en = (f"{nl} ({why_nl})", f"{en} ({why_en})") if why_nl else (nl, en)
         events.append(TimelineEvent(step.created_at, "escalation", label_nl, label_en, step.recipient_email))
     for entry in session.exec(
-        select(AuditLog).where(AuditLog.subject_type == "uitvraag", AuditLog.subject_id == uitvraag.id)
+        select(AuditLog)
+        .where(AuditLog.subject_type == "uitvraag", AuditLog.subject_id == uitvraag.id)
+        .order_by(col(AuditLog.id))
     ):
         if entry.action not in ACTIONS:
             continue
@@ -191,7 +198,9 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
     assert supplier is not None and cycle is not None
     questionnaire = questionnaire_for(session, uitvraag)
     answers = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == uitvraag.id))}
-    findings = list(session.exec(select(Finding).where(Finding.uitvraag_id == uitvraag.id)).all())
+    findings = list(
+        session.exec(select(Finding).where(Finding.uitvraag_id == uitvraag.id).order_by(col(Finding.id))).all()
+    )
     findings.sort(key=lambda f: (Severity.rank_of(f.severity), f.question_id))
     evidence = list(
         session.exec(

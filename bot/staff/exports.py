@@ -92,7 +92,9 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
     all_ids = {i for ids in contract_uitvragen.values() for i in ids}
     findings_by_uitvraag: dict[int, list[Finding]] = {}
     if all_ids:
-        for finding in session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(all_ids))):
+        for finding in session.exec(
+            select(Finding).where(col(Finding.uitvraag_id).in_(all_ids)).order_by(col(Finding.id))
+        ):
             findings_by_uitvraag.setdefault(finding.uitvraag_id, []).append(finding)
     rows = []
     for contract in contracts:
@@ -199,7 +201,9 @@ def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, 
         s.uitvraag_id: s for s in session.exec(select(Submission).where(col(Submission.uitvraag_id).in_(ids)))
     }
     findings: dict[int, list[Finding]] = {}
-    for finding in session.exec(select(Finding).where(col(Finding.uitvraag_id).in_(ids)).order_by(Finding.question_id)):
+    for finding in session.exec(
+        select(Finding).where(col(Finding.uitvraag_id).in_(ids)).order_by(Finding.question_id, col(Finding.id))
+    ):
         findings.setdefault(finding.uitvraag_id, []).append(finding)
     for listed in findings.values():  # most severe first, as the CISO reads it
         listed.sort(key=lambda f: Severity.rank_of(f.severity))

@@ -221,7 +221,8 @@ def sort_rows(rows: list[OverviewRow], sort: str) -> list[OverviewRow]:
             return (-worst, row.open_count, name)
         return (name, row.uitvraag.follow_up_number)
 
-    return sorted(rows, key=sort_key, reverse=descending)
+    # Equal keys (one supplier, several questionnaires) fall back to the uitvraag id, never to the row order.
+    return sorted(rows, key=lambda row: (*sort_key(row), row.uitvraag.id or 0), reverse=descending)
 
 
 def score_history(
@@ -274,7 +275,9 @@ def overview(
         return Overview(None, cycles, count_statuses([]), [], [], [])
     uitvragen = list(
         session.exec(
-            select(Uitvraag).where(Uitvraag.organisation_id == organisation_id, Uitvraag.cycle_id == cycle.id)
+            select(Uitvraag)
+            .where(Uitvraag.organisation_id == organisation_id, Uitvraag.cycle_id == cycle.id)
+            .order_by(col(Uitvraag.id))
         ).all()
     )
     all_rows = build_rows(session, uitvragen, now)

@@ -52,7 +52,7 @@ def active_users_for(session: Session, email: str) -> list[StaffUser]:
         session.exec(
             select(StaffUser)
             .where(sa.func.lower(StaffUser.email) == address, StaffUser.active.is_(True))  # type: ignore[attr-defined]
-            .order_by(StaffUser.organisation_id)
+            .order_by(StaffUser.organisation_id, StaffUser.id)  # type: ignore[arg-type]
         ).all()
     )
 

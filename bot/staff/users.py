@@ -27,9 +27,10 @@ def find_organisation(session: Session, key: str) -> Organisation | None:
     """An organisation by slug or by exact name (case-insensitive)."""
     key = key.strip()
     return session.exec(
-        select(Organisation).where(
-            sa.or_(sa.func.lower(Organisation.slug) == key.lower(), sa.func.lower(Organisation.name) == key.lower())
-        )
+        select(Organisation)
+        .where(sa.or_(sa.func.lower(Organisation.slug) == key.lower(), sa.func.lower(Organisation.name) == key.lower()))
+        # One organisation's slug may be another's name: the slug wins, then the oldest.
+        .order_by(sa.case((sa.func.lower(Organisation.slug) == key.lower(), 0), else_=1), Organisation.id)  # type: ignore[arg-type]
     ).first()
 
 
@@ -56,7 +57,9 @@ def ensure_staff_user(
     if language is not None and language not in ("nl", "en"):
         raise UserError(f"language must be nl or en, got '{language}'")
     user = session.exec(
-        select(StaffUser).where(StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == address)
+        select(StaffUser)
+        .where(StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == address)
+        .order_by(StaffUser.id)  # type: ignore[arg-type]  # case-only twins: the oldest
     ).first()
     created = user is None
     if user is None:
@@ -86,9 +89,9 @@ def ensure_staff_user(
 def find_staff_user(session: Session, *, organisation: Organisation, email: str) -> StaffUser | None:
     """The staff user of this organisation with this e-mail address (case-insensitive), or None."""
     return session.exec(
-        select(StaffUser).where(
-            StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == email.strip().lower()
-        )
+        select(StaffUser)
+        .where(StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == email.strip().lower())
+        .order_by(StaffUser.id)  # type: ignore[arg-type]  # case-only twins: the oldest
     ).first()
 
 

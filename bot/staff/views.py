@@ -337,7 +337,7 @@ def failed_mails() -> Any:
         .exec(
             select(OutboxMessage)
             .where(OutboxMessage.organisation_id == user.organisation_id, OutboxMessage.status == "failed")
-            .order_by(col(OutboxMessage.created_at).desc())
+            .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
             .limit(500)
         )
         .all()

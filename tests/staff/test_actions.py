@@ -176,7 +176,9 @@ def test_resending_the_link_kills_the_old_one_and_mails_a_new_one(session, world
     session.commit()
     assert key1 != key2
     assert lookup_token(session, old, now=now).state is TokenState.SUPERSEDED
-    mails = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key.in_([key1, key2]))).all()
+    mails = session.exec(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key.in_([key1, key2])).order_by(OutboxMessage.id)
+    ).all()
     assert [m.kind for m in mails] == ["invitation", "invitation"]
     first = mails[0].body_text.split("http://localhost/q/")[1].split()[0]
     second = mails[1].body_text.split("http://localhost/q/")[1].split()[0]

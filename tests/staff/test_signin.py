@@ -19,7 +19,9 @@ LINK = re.compile(r"http://localhost/staff/signin/([A-Za-z0-9_-]{43})")
 def mailed_links(session, to):
     session.expire_all()
     rows = session.exec(
-        select(OutboxMessage).where(OutboxMessage.kind == "signin-link", OutboxMessage.to_addr == to)
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "signin-link", OutboxMessage.to_addr == to)
+        .order_by(OutboxMessage.id)
     ).all()
     session.commit()  # SQLite: end the read transaction before the app writes
     return [LINK.search(row.body_text).group(1) for row in rows]

@@ -31,7 +31,7 @@ def test_user_add_creates_then_updates(runner, session):
     assert result.exit_code == 0 and "Updated" in result.output
     users = session.exec(select(StaffUser)).all()
     assert [(u.email, u.role, u.name) for u in users] == [("olga@testdorp.nl", "ciso", "Olga Eigenaar")]
-    actions = session.exec(select(AuditLog.action)).all()
+    actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
     assert actions == ["staff.user-added", "staff.user-updated"]
     session.commit()  # SQLite: end the read transaction before the command writes
     listing = runner.invoke(args=["user", "list"])
