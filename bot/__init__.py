@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -21,9 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     check_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 2) * 1024 * 1024
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import db, logs, web
 
-    from bot import db, web
+    logs.configure(app.config["LOG_FORMAT"])
     from bot.cli import register_commands
 
     db.init_app(app)

@@ -25,6 +25,7 @@ from dotenv import load_dotenv
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development and test
 ENVIRONMENTS = ("development", "test", "production")
+LOG_FORMATS = ("text", "json")
 # A production key needs at least this many characters and this much estimated entropy (bits, by its own
 # character frequencies), and no character may fill more than a quarter of it.
 MIN_SECRET_LENGTH = 32
@@ -77,6 +78,13 @@ class Settings:
     # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust (0: none). Rate limits
     # count per client address; behind a proxy that address is only known from X-Forwarded-For.
     TRUSTED_PROXIES: int = 0
+    # Operations: log lines as text or as one JSON object per line (tokens masked either way); Prometheus metrics
+    # at /metrics only when switched on, behind a bearer token when one is set; the age of the worker's last tick
+    # at which /readyz/worker fails (0: three ticks plus a minute).
+    LOG_FORMAT: str = "text"
+    METRICS_ENABLED: bool = False
+    METRICS_TOKEN: str = ""
+    WORKER_STALE_SECONDS: int = 0
 
     def as_config(self) -> dict[str, Any]:
         """The settings as `app.config` keys (lists where code expects lists)."""
@@ -141,6 +149,7 @@ def read_settings(instance_path: str | Path, *, dotenv: bool = True) -> Settings
     values.setdefault("UPLOAD_DIR", str(instance / "uploads"))
     values["BOT_ENV"] = str(values.get("BOT_ENV", DEFAULTS.BOT_ENV)).lower()
     values["BASE_URL"] = str(values.get("BASE_URL", DEFAULTS.BASE_URL)).rstrip("/")
+    values["LOG_FORMAT"] = str(values.get("LOG_FORMAT", DEFAULTS.LOG_FORMAT)).lower()
     return Settings(**values)
 
 
@@ -169,6 +178,8 @@ def check_settings(config: Mapping[str, Any]) -> None:
     env = config.get("BOT_ENV")
     if env not in ENVIRONMENTS:
         raise ConfigError(f"BOT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
+    if config.get("LOG_FORMAT", DEFAULTS.LOG_FORMAT) not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {config.get('LOG_FORMAT')!r}.")
     secret = config.get("SECRET_KEY") or ""
     if env != "production":
         if not secret:

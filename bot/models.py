@@ -437,3 +437,18 @@ class RateLimitHit(SQLModel, table=True):
     key: str = Field(max_length=200)
     window_start: datetime | None = _ts(nullable=False)
     count: int = Field(default=0)
+
+
+class WorkerStatus(SQLModel, table=True):
+    """The worker's heartbeat, one row per job (`tick`): written after every run, read by /readyz and /metrics.
+
+    The web processes cannot see the worker; this row is how they know it is alive and how long its work takes.
+    """
+
+    name: str = Field(primary_key=True, max_length=40)
+    last_started_at: datetime | None = _ts()
+    last_finished_at: datetime | None = _ts()
+    last_seconds: float | None = None  # how long the last run took
+    last_errors: int = Field(default=0)  # parts of the last run that failed
+    runs: int = Field(default=0)
+    holder: str = Field(default="", max_length=200)  # host:pid of the worker that ran it

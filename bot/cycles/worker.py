@@ -22,9 +22,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from bot import heartbeat
 from bot.config import setting
 from bot.cycles.planner import PlanReport, plan_cycles
 from bot.cycles.sweep import SweepReport, sweep
+from bot.db import session_scope
 from bot.mail.delivery import DeliveryReport, send_due
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,16 @@ def run_tick(worker: Worker) -> None:
         if worker.scheduler is not None:
             worker.scheduler.shutdown(wait=False)
         return
-    tick(engine=worker.engine, config=worker.config, now=worker.clock.now())
+    started = datetime.now(UTC)
+    report = tick(engine=worker.engine, config=worker.config, now=worker.clock.now())
+    # The heartbeat is about this process, so it is on the real clock even in a rehearsal (--now).
+    try:
+        with session_scope(worker.engine) as session:
+            heartbeat.record_run(
+                session, name=heartbeat.TICK, started=started, finished=datetime.now(UTC), errors=len(report.errors)
+            )
+    except Exception:  # noqa: BLE001 - a missed heartbeat shows as an old tick; the work itself is done
+        log.exception("could not record the tick's heartbeat")
 
 
 def run_worker(*, engine: Engine, config: Mapping[str, Any], start: datetime | None = None, once: bool = False) -> int:

@@ -9,6 +9,7 @@ from flask import Flask
 # module path -> attribute holding the Blueprint. Each feature package owns its own blueprint.
 BLUEPRINTS = [
     ("bot.web.home", "bp"),
+    ("bot.web.health", "bp"),
     ("bot.supplier.views", "bp"),
     ("bot.supplier.api", "bp"),
     ("bot.staff.web", "bp"),

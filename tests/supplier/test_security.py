@@ -34,7 +34,8 @@ def test_every_route_carries_the_security_headers(app, client, session):
             path = example_path(rule, ids)
             response = client.open(path, method=method, headers={"X-Forwarded-Proto": "https"})
             headers = response.headers
-            assert response.status_code < 500, (method, path)
+            # /readyz/worker answers 503 by design here: no worker has ticked.
+            assert response.status_code < 500 or path == "/readyz/worker", (method, path)
             assert "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""), (method, path)
             assert "'unsafe-inline'" not in headers["Content-Security-Policy"], (method, path)
             assert headers.get("X-Content-Type-Options") == "nosniff", (method, path)
