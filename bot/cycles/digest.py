@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from bot.cycles import bulk
-from bot.cycles.sweep import MAX_ATTEMPTS, SweepContext
+from bot.cycles.context import MAX_ATTEMPTS, SweepContext
 from bot.mail.chat import notify
 from bot.models import LadderStep
 from bot.risk import risk_label, risk_level

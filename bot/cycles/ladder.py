@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from bot import audit
 from bot.cycles import bulk, steps
+from bot.cycles.context import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
 from bot.cycles.facts import UitvraagFacts
-from bot.cycles.sweep import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
 from bot.models import (
     Finding,
     FindingStatus,

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from bot.config import setting
 from bot.cycles import bulk, steps
+from bot.cycles.context import OPEN, SweepContext, has_contract_in_force, in_batches
 from bot.cycles.ladder import escalation_row
-from bot.cycles.sweep import OPEN, SweepContext, has_contract_in_force, in_batches
 from bot.models import AccessToken, LadderLevel, LadderStep, Uitvraag
 from bot.timeutil import day_start
 

@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.cycles import bulk, steps
+from bot.cycles.context import SUBMITTED, SweepContext, in_batches
 from bot.cycles.ladder import escalation_row, insert_escalations, owner_rows
-from bot.cycles.sweep import SUBMITTED, SweepContext, in_batches
 from bot.models import EvidenceFile, LadderLevel, LadderStep, Uitvraag, UitvraagKind
 from bot.uitvragen import create_follow_up
 

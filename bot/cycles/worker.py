@@ -24,8 +24,9 @@ from sqlmodel import Session
 
 from bot import heartbeat
 from bot.config import setting
+from bot.cycles.context import SweepReport
 from bot.cycles.planner import PlanReport, plan_cycles
-from bot.cycles.sweep import SweepReport, sweep
+from bot.cycles.sweep import sweep
 from bot.db import session_scope
 from bot.mail.delivery import DeliveryReport, send_due
 

@@ -21,9 +21,9 @@ from bot.mail.message import mail_domain
 from bot.models import StaffUser
 from bot.ratelimit import hit
 from bot.staff import oidc
+from bot.staff.blueprint import bp
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
 from bot.staff.sso import any_mail_link, has_sso, settings_for, sso_organisations
-from bot.staff.web import bp
 from bot.timeutil import as_utc, utcnow
 
 SESSION_USER = "staff_user_id"

@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot.db import get_session
 from bot.models import Organisation, ReviewCycle, Severity
 from bot.staff.auth import login_required, now, staff
+from bot.staff.blueprint import bp
 from bot.staff.exports import REGISTER_COLUMNS, cycle_report, register_csv, register_rows
 from bot.staff.queries import cycles_of
-from bot.staff.web import bp
 
 
 def _filename(suffix: str) -> str:

@@ -17,8 +17,8 @@ from bot.db import get_session, writes_on_get
 from bot.models import Organisation, OrganisationSignIn
 from bot.staff import oidc
 from bot.staff.auth import SESSION_ID_TOKEN, SESSION_SSO_ORGANISATION, now, start_session
+from bot.staff.blueprint import bp
 from bot.staff.sso import client_secret, has_sso, settings_for, sign_in_identity
-from bot.staff.web import bp
 
 SESSION_PENDING = "staff_sso_pending"
 

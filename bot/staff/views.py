@@ -19,12 +19,12 @@ from bot.mail.message import mail_domain
 from bot.models import AuditLog, EvidenceFile, Finding, OutboxMessage, Severity, Supplier, Uitvraag
 from bot.staff import actions
 from bot.staff.auth import login_required, now, scoped_or_404, staff
+from bot.staff.blueprint import bp, lang
 from bot.staff.charts import score_chart
 from bot.staff.detail import uitvraag_detail
 from bot.staff.queries import SORT_KEYS, STATUS_FILTERS
 from bot.staff.queries import overview as build_overview
 from bot.staff.texts import questionnaire_titles
-from bot.staff.web import bp, lang
 from bot.timeutil import day_start
 
 AUDIT_PAGE_SIZE = 200

@@ -1,23 +1,10 @@
-"""The staff area's blueprint (`/staff/`), its language helper and template context."""
+"""The staff area as the app registers it: the blueprint with every staff route module's views attached."""
 
 from __future__ import annotations
 
-from typing import Any
+from bot.staff import auth, export_views, sso_views, views
+from bot.staff.blueprint import bp
 
-from flask import Blueprint, g
+ROUTE_MODULES = (auth, export_views, sso_views, views)  # each adds its views to `bp` when imported
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-
-def lang() -> str:
-    """The language of the current staff page: the signed-in user's, else Dutch (English on `?lang=en`)."""
-    return g.get("staff_lang", "nl")
-
-
-@bp.context_processor
-def _context() -> dict[str, Any]:
-    return {"lang": lang(), "staff_user": g.get("staff_user")}
-
-
-# Route modules register themselves on `bp`; imported last so they can import `bp` from here.
-from bot.staff import auth, export_views, sso_views, views  # noqa: E402,F401
+__all__ = ["ROUTE_MODULES", "bp"]
