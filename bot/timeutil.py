@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # The people using the service read Dutch time (CET/CEST); everything is stored in UTC.
@@ -41,5 +41,11 @@ def day_start(value: date) -> datetime:
     return datetime.combine(value, datetime.min.time(), tzinfo=UTC)
 
 
-def days(n: int) -> timedelta:
-    return timedelta(days=n)
+def end_of_day(day: date) -> datetime:
+    """A deadline given as a date: the end of that day (23:59:59 UTC), so mails and pages can name it as the date."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def deadline_after(now: datetime, days: int) -> datetime:
+    """The deadline `days` days after `now`: the end of that (UTC) day."""
+    return end_of_day(now.astimezone(UTC).date() + timedelta(days=days))

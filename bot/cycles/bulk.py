@@ -9,7 +9,7 @@ both paths write the same rows, and callers rely on the same unique keys.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,23 +29,6 @@ CHUNK = 500  # rows per IN (...) list, well within every database's limit on bou
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def deadline_after(now: datetime, days: int) -> datetime:
-    """The end (23:59:59 UTC) of the day `days` days after `now`: a deadline the mail can name as a date."""
-    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=days), time(23, 59, 59), tzinfo=UTC)
-
-
-def supplier_link(config: Mapping[str, Any], token: str) -> str:
-    return f"{config['BASE_URL']}/q/{token}"
-
-
-def staff_link(config: Mapping[str, Any], uitvraag_id: int) -> str:
-    return f"{config['BASE_URL']}/staff/uitvragen/{uitvraag_id}"
-
-
-def overview_link(config: Mapping[str, Any]) -> str:
-    return f"{config['BASE_URL']}/staff/"
 
 
 def mail_domain(config: Mapping[str, Any]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from bot import links
 from bot.cycles import bulk
 from bot.cycles.context import MAX_ATTEMPTS, SweepContext
 from bot.mail.chat import notify
@@ -79,7 +80,7 @@ def _send(context: SweepContext, person: str, rows: list[Any]) -> None:
             "level": "ciso" if any(row.level == "ciso" for row in rows) else "owner",
             "organisation_name": ", ".join(organisations),
             "items": items,
-            "overview_link": bulk.overview_link(context.config),
+            "overview_link": links.staff_overview_link(context.config["BASE_URL"]),
         },
         now=context.now,
         domain=bulk.mail_domain(context.config),
@@ -148,4 +149,4 @@ def _notify_chat(context: SweepContext) -> None:
         f"{report.ciso_findings} bevindingen bij CISO's, {report.evidence_lapsed} "
         f"verlopen documenten) in {report.digests} overzichtsmails."
     )
-    notify(dict(context.config), text=text, link=bulk.overview_link(context.config))
+    notify(dict(context.config), text=text, link=links.staff_overview_link(context.config["BASE_URL"]))

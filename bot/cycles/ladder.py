@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import audit
+from bot import audit, links
 from bot.cycles import bulk, steps
 from bot.cycles.context import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
 from bot.cycles.facts import UitvraagFacts
@@ -54,7 +54,7 @@ def item_detail(
         "score": fact.score,
         "findings": findings or [],
         "measures": sorted(set(measures)),
-        "staff_link": bulk.staff_link(context.config, fact.id),
+        "staff_link": links.staff_uitvraag_link(context.config["BASE_URL"], fact.id),
     }
 
 

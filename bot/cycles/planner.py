@@ -49,6 +49,7 @@ from bot.questionnaires.loader import get_questionnaire
 from bot.questionnaires.model import Questionnaire
 from bot.questionnaires.selection import questionnaires_for
 from bot.questionnaires.snapshots import ensure_snapshot
+from bot.timeutil import deadline_after
 from bot.uitvragen import contract_rows
 
 log = logging.getLogger(__name__)
@@ -306,7 +307,7 @@ def _write_batch(
         for part in bulk.chunks(supplier_ids)
         for row in session.execute(sa.select(s.id, s.name, s.language).where(s.id.in_(part)))
     }
-    deadline = bulk.deadline_after(now, int(config["DEADLINE_DAYS"]))
+    deadline = deadline_after(now, int(config["DEADLINE_DAYS"]))
     rows = []
     for item in batch:
         first = _recipient(item.contracts)
@@ -382,7 +383,7 @@ def _write_batch(
             "questionnaire_title": questionnaire.title.get(language),
             "cycle": item.cycle.name,
             "deadline": deadline.date(),
-            "link": bulk.supplier_link(config, tokens[uitvraag_id]),
+            "link": links.supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
             "owner_name": owner.owner_name,
             "owner_email": owner.owner_email,
         }

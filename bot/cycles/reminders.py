@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import links
 from bot.config import setting
 from bot.cycles import bulk, steps
 from bot.cycles.context import OPEN, SweepContext, has_contract_in_force, in_batches
@@ -95,7 +96,7 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
                     "cycle": fact.cycle,
                     "deadline": fact.deadline.date(),
                     "days_left": days_left,
-                    "link": bulk.supplier_link(config, tokens[uitvraag_id]),
+                    "link": links.supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
                     "owner_name": owner.owner_name,
                     "owner_email": owner.owner_email,
                 },

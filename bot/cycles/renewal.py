@@ -17,10 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import links
 from bot.cycles import bulk, steps
 from bot.cycles.context import SUBMITTED, SweepContext, in_batches
 from bot.cycles.ladder import escalation_row, insert_escalations, owner_rows
 from bot.models import EvidenceFile, LadderLevel, LadderStep, Uitvraag, UitvraagKind
+from bot.timeutil import deadline_after
 from bot.uitvragen import create_follow_up
 
 LOOKBACK_DAYS = 90  # a document that lapsed longer ago than this was escalated already (or is history)
@@ -198,10 +200,10 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
     config = context.config
     now = context.now
     # Ask for the renewal before the document expires, but leave the supplier at least a week.
-    expires_at = bulk.deadline_after(now, (document["expires_on"] - context.today).days - 1)
+    expires_at = deadline_after(now, (document["expires_on"] - context.today).days - 1)
     deadline = max(
-        min(bulk.deadline_after(now, int(config["DEADLINE_DAYS"])), expires_at),
-        bulk.deadline_after(now, MIN_DAYS_TO_ANSWER),
+        min(deadline_after(now, int(config["DEADLINE_DAYS"])), expires_at),
+        deadline_after(now, MIN_DAYS_TO_ANSWER),
     )
     contracts = source.active_contracts(context.today)
     request, token = create_follow_up(
@@ -232,7 +234,7 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
                     "question": text.get(source.language, text["nl"]),
                     "expires_on": document["expires_on"],
                     "deadline": deadline.date(),
-                    "link": bulk.supplier_link(config, token),
+                    "link": links.supplier_link(config["BASE_URL"], token),
                     "owner_name": owner.owner_name,
                     "owner_email": owner.owner_email,
                 },

@@ -9,10 +9,11 @@ organisation's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot import links
 from bot.access import extend_tokens, issue_token, revoke_tokens, token_expiry
 from bot.audit import record
 from bot.mail.outbox import enqueue
@@ -33,6 +34,7 @@ from bot.models import (
     UitvraagStatus,
 )
 from bot.staff.texts import question_text, questionnaire_for, title
+from bot.timeutil import end_of_day
 from bot.tokens import hash_token
 from bot.uitvragen import create_follow_up
 
@@ -70,11 +72,6 @@ class MailSettings:
 
 def actor_label(user: StaffUser) -> str:
     return f"staff:{user.email}"
-
-
-def deadline_at(day: date) -> datetime:
-    """A deadline given as a date means the end of that day."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
 def contracts_of(session: Session, uitvraag: Uitvraag) -> list[Contract]:
@@ -205,7 +202,7 @@ def _queue_link_mail(
         "questionnaire_title": title(questionnaire, uitvraag, lang),
         "cycle": cycle.name,
         "deadline": uitvraag.deadline.date(),
-        "link": f"{mail.base_url.rstrip('/')}/q/{token}",
+        "link": links.supplier_link(mail.base_url, token),
         "owner_name": owner_name,
         "owner_email": owner_email,
     }
@@ -240,7 +237,7 @@ def _parse_future_deadline(day: date | None, now: datetime, field: str = "deadli
         raise ActionError(
             field, "De termijn mag hoogstens een jaar vooruit liggen.", "The deadline may be at most a year ahead."
         )
-    return deadline_at(day)
+    return end_of_day(day)
 
 
 def request_improvement(
