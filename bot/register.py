@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from bot import audit
+from bot import audit, emails
 from bot.db import get_session
 from bot.models import Contract, Organisation, Role, Service, StaffUser, Supplier
 from bot.timeutil import utcnow
@@ -112,7 +112,6 @@ RISK_TIERS = {
 }
 TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x"}
 FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", ""}
-EMAIL_RE = re.compile(r"^[^@\s;,<>\"]+@[^@\s;,<>\"]+\.[A-Za-z]{2,}$")
 SERVICE_NAME_MAX = 300
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 
@@ -259,8 +258,8 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
             bad("supplier_kvk", cell("supplier_kvk"), "is not a KvK number (8 digits)")
         values["supplier_kvk"] = kvk
         for column in ("supplier_email", "owner_email"):
-            values[column] = cell(column).lower()
-            if not EMAIL_RE.match(values[column]):
+            values[column] = emails.normalise(cell(column))
+            if not emails.is_valid(values[column]):
                 bad(column, cell(column), "is not an e-mail address")
         tier = RISK_TIERS.get(cell("risk_tier").lower())
         if tier is None:

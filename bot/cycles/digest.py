@@ -15,9 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot import links
+from bot import emails
 from bot.cycles import bulk
 from bot.cycles.context import MAX_ATTEMPTS, SweepContext
+from bot.links import staff_overview_link
 from bot.mail.chat import notify
 from bot.models import LadderStep
 from bot.risk import risk_label, risk_level
@@ -58,7 +59,7 @@ def _pending(context: SweepContext) -> dict[str, list[Any]]:
     ).all()
     pending: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
-        pending[row.recipient_email.strip().lower()].append(row)
+        pending[emails.normalise(row.recipient_email)].append(row)
     return pending
 
 
@@ -80,7 +81,7 @@ def _send(context: SweepContext, person: str, rows: list[Any]) -> None:
             "level": "ciso" if any(row.level == "ciso" for row in rows) else "owner",
             "organisation_name": ", ".join(organisations),
             "items": items,
-            "overview_link": links.staff_overview_link(context.config["BASE_URL"]),
+            "overview_link": staff_overview_link(context.config["BASE_URL"]),
         },
         now=context.now,
         domain=bulk.mail_domain(context.config),
@@ -149,4 +150,4 @@ def _notify_chat(context: SweepContext) -> None:
         f"{report.ciso_findings} bevindingen bij CISO's, {report.evidence_lapsed} "
         f"verlopen documenten) in {report.digests} overzichtsmails."
     )
-    notify(dict(context.config), text=text, link=links.staff_overview_link(context.config["BASE_URL"]))
+    notify(dict(context.config), text=text, link=staff_overview_link(context.config["BASE_URL"]))

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot import emails
 from bot.cycles.bulk import chunks
 from bot.models import (
     Contract,
@@ -150,5 +151,5 @@ class FactsReader:
         return [p for p in staff if p.role == Role.CISO] or [p for p in staff if p.role == Role.ADMIN]
 
     def person(self, organisation_id: int, email: str) -> Any | None:
-        wanted = email.strip().lower()
-        return next((p for p in self.staff(organisation_id) if p.email.strip().lower() == wanted), None)
+        wanted = emails.normalise(email)
+        return next((p for p in self.staff(organisation_id) if emails.normalise(p.email) == wanted), None)

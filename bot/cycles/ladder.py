@@ -12,10 +12,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import audit, links
+from bot import audit
 from bot.cycles import bulk, steps
 from bot.cycles.context import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
 from bot.cycles.facts import UitvraagFacts
+from bot.links import staff_uitvraag_link
 from bot.models import (
     Finding,
     FindingStatus,
@@ -54,7 +55,7 @@ def item_detail(
         "score": fact.score,
         "findings": findings or [],
         "measures": sorted(set(measures)),
-        "staff_link": links.staff_uitvraag_link(context.config["BASE_URL"], fact.id),
+        "staff_link": staff_uitvraag_link(context.config["BASE_URL"], fact.id),
     }
 
 

@@ -28,10 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import audit
+from bot import audit, emails
 from bot.cycles import bulk, carry
 from bot.cycles.periods import cadence_months, ensure_cycle, period_for
 from bot.cycles.rendering import MailRenderer
+from bot.links import supplier_link
 from bot.models import (
     AccessToken,
     Answer,
@@ -289,9 +290,9 @@ def _recipient(contracts: list[Any]) -> Any:
     """The contract whose supplier contact gets the uitvraag: the address most of the contracts name."""
     counts: dict[str, int] = defaultdict(int)
     for contract in contracts:
-        counts[contract.supplier_email.strip().lower()] += 1
+        counts[emails.normalise(contract.supplier_email)] += 1
     best = max(counts.values())
-    return next(c for c in contracts if counts[c.supplier_email.strip().lower()] == best)
+    return next(c for c in contracts if counts[emails.normalise(c.supplier_email)] == best)
 
 
 def _write_batch(
@@ -383,7 +384,7 @@ def _write_batch(
             "questionnaire_title": questionnaire.title.get(language),
             "cycle": item.cycle.name,
             "deadline": deadline.date(),
-            "link": links.supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
+            "link": supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
             "owner_name": owner.owner_name,
             "owner_email": owner.owner_email,
         }

@@ -7,11 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import links
 from bot.config import setting
 from bot.cycles import bulk, steps
 from bot.cycles.context import OPEN, SweepContext, has_contract_in_force, in_batches
 from bot.cycles.ladder import escalation_row
+from bot.links import supplier_link
 from bot.models import AccessToken, LadderLevel, LadderStep, Uitvraag
 from bot.timeutil import day_start
 
@@ -96,7 +96,7 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
                     "cycle": fact.cycle,
                     "deadline": fact.deadline.date(),
                     "days_left": days_left,
-                    "link": links.supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
+                    "link": supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
                     "owner_name": owner.owner_name,
                     "owner_email": owner.owner_email,
                 },

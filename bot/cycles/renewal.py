@@ -17,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import links
 from bot.cycles import bulk, steps
 from bot.cycles.context import SUBMITTED, SweepContext, in_batches
 from bot.cycles.ladder import escalation_row, insert_escalations, owner_rows
+from bot.links import supplier_link
 from bot.models import EvidenceFile, LadderLevel, LadderStep, Uitvraag, UitvraagKind
 from bot.timeutil import deadline_after
 from bot.uitvragen import create_follow_up
@@ -234,7 +234,7 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
                     "question": text.get(source.language, text["nl"]),
                     "expires_on": document["expires_on"],
                     "deadline": deadline.date(),
-                    "link": links.supplier_link(config["BASE_URL"], token),
+                    "link": supplier_link(config["BASE_URL"], token),
                     "owner_name": owner.owner_name,
                     "owner_email": owner.owner_email,
                 },

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot import emails
 from bot.mail.message import mail_domain
 from bot.mail.outbox import enqueue
 from bot.models import Contract, Organisation, OutboxMessage, Role, StaffUser, Supplier, Uitvraag, UitvraagContract
@@ -29,7 +30,7 @@ def _recipients(session: Session, uitvraag: Uitvraag) -> list[tuple[str, str]]:
     ).all()
     people: dict[str, tuple[str, str]] = {}
     for contract in contracts:
-        people.setdefault(contract.owner_email.strip().lower(), (contract.owner_email.strip(), contract.owner_name))
+        people.setdefault(emails.normalise(contract.owner_email), (contract.owner_email.strip(), contract.owner_name))
     if not people:
         cisos = session.exec(
             select(StaffUser)
@@ -41,7 +42,7 @@ def _recipients(session: Session, uitvraag: Uitvraag) -> list[tuple[str, str]]:
             .order_by(StaffUser.id)  # type: ignore[arg-type]
         ).all()
         for user in cisos:
-            people.setdefault(user.email.strip().lower(), (user.email.strip(), user.name or user.email))
+            people.setdefault(emails.normalise(user.email), (user.email.strip(), user.name or user.email))
     return list(people.values())
 
 
@@ -68,7 +69,7 @@ def queue_failure_notices(
     supplier = session.get(Supplier, uitvraag.supplier_id)
     queued = 0
     for address, name in _recipients(session, uitvraag):
-        key = f"delivery-failure:{message.id}:{address.lower()}"
+        key = f"delivery-failure:{message.id}:{emails.normalise(address)}"
         context = {
             "recipient_name": name,
             "organisation_name": organisation.name if organisation else "",

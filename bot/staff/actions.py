@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import links
+from bot import emails
 from bot.access import extend_tokens, issue_token, revoke_tokens, token_expiry
 from bot.audit import record
+from bot.links import supplier_link
 from bot.mail.outbox import enqueue
 from bot.models import (
     AccessToken,
@@ -92,8 +93,8 @@ def can_act(session: Session, *, user: StaffUser, uitvraag: Uitvraag) -> bool:
     if user.role in (Role.CISO, Role.ADMIN):
         return True
     if user.role == Role.CONTRACT_MANAGER:
-        email = user.email.strip().lower()
-        return any(c.owner_email.strip().lower() == email for c in contracts_of(session, uitvraag))
+        email = emails.normalise(user.email)
+        return any(emails.normalise(c.owner_email) == email for c in contracts_of(session, uitvraag))
     return False
 
 
@@ -202,7 +203,7 @@ def _queue_link_mail(
         "questionnaire_title": title(questionnaire, uitvraag, lang),
         "cycle": cycle.name,
         "deadline": uitvraag.deadline.date(),
-        "link": links.supplier_link(mail.base_url, token),
+        "link": supplier_link(mail.base_url, token),
         "owner_name": owner_name,
         "owner_email": owner_email,
     }
@@ -370,8 +371,10 @@ def extend_deadline(
 
 
 def _owner(contracts: list[Contract], actor: StaffUser) -> tuple[str, str]:
-    email = actor.email.lower()
-    own = next((c for c in contracts if c.owner_email.lower() == email), None) or (contracts[0] if contracts else None)
+    email = emails.normalise(actor.email)
+    own = next((c for c in contracts if emails.normalise(c.owner_email) == email), None) or (
+        contracts[0] if contracts else None
+    )
     return (own.owner_name, own.owner_email) if own else (actor.name or actor.email, actor.email)
 
 

@@ -16,6 +16,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 from sqlmodel import Session, SQLModel
 
+from bot import emails
 from bot.db import get_engine, get_session, writes_on_get
 from bot.mail.message import mail_domain
 from bot.models import StaffUser
@@ -159,7 +160,7 @@ def signin() -> Any:
         now=moment,
     ) and hit(
         db,
-        key=f"staff-signin:address:{email.lower()}",
+        key=f"staff-signin:address:{emails.normalise(email)}",
         limit=SIGNIN_REQUESTS_PER_ADDRESS,
         window_seconds=RATE_WINDOW_SECONDS,
         now=moment,

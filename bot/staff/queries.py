@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
+from bot import emails
 from bot.cycles import steps
 from bot.findings import earlier_live_findings
 from bot.models import (
@@ -60,7 +61,7 @@ class OverviewRow:
 
     @property
     def owners(self) -> list[str]:
-        return sorted({c.owner_email.lower() for c in self.contracts})
+        return sorted({emails.normalise(c.owner_email) for c in self.contracts})
 
     @property
     def worst_severity(self) -> str | None:
@@ -183,7 +184,7 @@ def filter_rows(
     rows: list[OverviewRow], *, status: str = "", supplier_id: int | None = None, owner: str = "", severity: str = ""
 ) -> list[OverviewRow]:
     """Keep the rows matching every given filter; unknown filter values match nothing, empty ones everything."""
-    owner = owner.strip().lower()
+    owner = emails.normalise(owner)
     result = []
     for row in rows:
         if status == "overdue" and not row.overdue:

@@ -14,6 +14,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot import emails
 from bot.audit import record
 from bot.mail.outbox import enqueue
 from bot.models import Organisation, SignInToken, StaffUser
@@ -39,13 +40,9 @@ class SignInCheck:
         return self.state is SignInState.VALID
 
 
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
 def active_users_for(session: Session, email: str) -> list[StaffUser]:
     """Every active staff account of this address, one per organisation."""
-    address = normalise_email(email)
+    address = emails.normalise(email)
     if not address:
         return []
     return list(

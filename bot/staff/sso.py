@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot import emails
 from bot.audit import record
 from bot.models import Organisation, OrganisationSignIn, Role, StaffUser
 from bot.staff.users import ROLES, UserError, change_role, ensure_staff_user, find_staff_user
@@ -181,11 +182,11 @@ def mapped_role(row: OrganisationSignIn, claims: dict[str, Any]) -> str | None:
 
 def _email(row: OrganisationSignIn, claims: dict[str, Any]) -> str:
     value = claims.get(row.email_claim)
-    if not isinstance(value, str) or "@" not in value or len(value) > 254:
+    if not isinstance(value, str) or not emails.is_valid(value):
         return ""
     if claims.get("email_verified") is False and row.email_claim == "email":
         return ""  # the provider itself says the address is not the user's
-    return value.strip().lower()
+    return emails.normalise(value)
 
 
 def sign_in_identity(

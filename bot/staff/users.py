@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
+from bot import emails
 from bot.audit import record
 from bot.cli_options import now_option, resolve_now
 from bot.db import get_session
@@ -49,8 +50,8 @@ def ensure_staff_user(
 
     The caller commits.
     """
-    address = email.strip().lower()
-    if "@" not in address or address.startswith("@") or address.endswith("@") or len(address) > 254:
+    address = emails.normalise(email)
+    if not emails.is_valid(address):
         raise UserError(f"'{email}' is not an e-mail address")
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
@@ -90,7 +91,7 @@ def find_staff_user(session: Session, *, organisation: Organisation, email: str)
     """The staff user of this organisation with this e-mail address (case-insensitive), or None."""
     return session.exec(
         select(StaffUser)
-        .where(StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == email.strip().lower())
+        .where(StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == emails.normalise(email))
         .order_by(StaffUser.id)  # type: ignore[arg-type]  # case-only twins: the oldest
     ).first()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audit
+from bot import audit, emails
 from bot.findings import settle_earlier_findings
 from bot.mail import outbox
 from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, Uitvraag, UitvraagStatus
@@ -27,7 +26,6 @@ from bot.supplier.receipt_links import receipt_link
 from bot.supplier.state import UitvraagState, load_state
 
 RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,}$")
 
 
 class AlreadySubmitted(Exception):
@@ -76,7 +74,7 @@ def check_attestation(raw: dict[str, Any]) -> tuple[Attestation | None, list[Fie
         values[key] = value
     email = raw.get("email")
     email = email.strip() if isinstance(email, str) else ""
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not emails.is_valid(email):
         errors.append(
             FieldError(
                 "attest-email",
