@@ -66,6 +66,10 @@ class Settings:
     ESCALATE_CRITICAL_COUNT: int = 1
     ESCALATE_HIGH_COUNT: int = 3
     HIGH_FINDING_DAYS: int = 30
+    # Risk acceptance: the longest a contract manager may propose (and a CISO approve) to accept a critical or a
+    # high finding, in months. Medium and low findings are accepted for at most 36 months, without approval.
+    RISK_ACCEPT_CRITICAL_MONTHS: int = 12
+    RISK_ACCEPT_HIGH_MONTHS: int = 24
     EXPIRY_WARNING_DAYS: int = 60
     MAIL_RETRY_FIRST_SECONDS: int = 60
     MAIL_RETRY_MAX_SECONDS: int = 3600

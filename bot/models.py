@@ -103,6 +103,12 @@ class FindingStatus(StrEnum):
     CARRIED = "carried-over"  # a follow-up asked again and the answer is still weak: open there, not here
 
 
+class AcceptanceStatus(StrEnum):
+    PROPOSED = "proposed"  # waits for a CISO's decision; the finding stays open meanwhile
+    APPROVED = "approved"  # the finding is accepted as a risk until `until`
+    REJECTED = "rejected"  # the CISO said no; the finding stays open
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -363,6 +369,37 @@ class Finding(SQLModel, table=True):
     accepted_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
     created_at: datetime | None = _ts(nullable=False)
     resolved_at: datetime | None = _ts()
+
+
+class RiskAcceptance(SQLModel, table=True):
+    """A proposal to accept a finding as a risk, and the decision on it: who proposed (reason, mitigation, end
+    date) and who approved or rejected, and when. High and critical findings need a CISO's approval; lower ones are
+    approved by their proposer at once. A finding has at most one proposal waiting at a time.
+    """
+
+    __table_args__ = (
+        sa.Index(
+            "uq_riskacceptance_waiting",
+            "finding_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'proposed'"),
+            postgresql_where=sa.text("status = 'proposed'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    status: str = Field(default=AcceptanceStatus.PROPOSED, max_length=16)  # an AcceptanceStatus value
+    severity: str = Field(max_length=16)  # the finding's severity when proposed
+    reason: str
+    mitigation: str
+    until: date
+    proposed_by_id: int = Field(foreign_key="staffuser.id")
+    proposed_at: datetime | None = _ts(nullable=False)
+    decided_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
+    decided_at: datetime | None = _ts()
+    decision_note: str | None = None
 
 
 class LadderStep(SQLModel, table=True):

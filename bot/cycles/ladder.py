@@ -210,7 +210,8 @@ def escalate_findings(context: SweepContext) -> None:
     - `owner-findings` (owners): the count rule of escalation_due() holds; once per uitvraag.
     - `ciso-findings` (CISOs): an open critical finding, in the same sweep as the owners; or open high findings
       that nobody acted on (not accepted, not resolved) CISO_ESCALATION_DAYS after the owners were told.
-    Findings accepted as a risk do not escalate until their acceptance ends; then they do, once per end date.
+    Findings accepted as a risk do not escalate until their acceptance ends; then they do, once per end date, to
+    the owners and, for a critical finding, to the CISO(s) (`ciso-findings:lapsed-<date>`).
     """
     u = Uitvraag.__table__.c
     f = Finding.__table__.c
@@ -406,16 +407,34 @@ def _write_ciso_findings(context: SweepContext, rows: list[Any]) -> None:
 
 
 def _write_lapsed(context: SweepContext, rows: list[Any]) -> None:
+    """The owners hear of every high or critical finding whose acceptance ended; the CISO(s) too when one of them
+    is critical (a critical risk was accepted with their approval, so its end is theirs to hear of)."""
     ids = sorted({row.id for row in rows})
     facts = context.reader.uitvragen(ids)
     findings = _load_findings(context, ids, FindingStatus.ACCEPTED.value)
-    escalations: list[dict[str, Any]] = []
+    owner_escalations: list[dict[str, Any]] = []
+    ciso_escalations: list[dict[str, Any]] = []
     for row in rows:
         fact = facts[row.id]
         lapsed = [x for x in findings[row.id] if x.accepted_until == row.accepted_until]
         items = _finding_items(context, fact, lapsed)
         measures = {m for item in items for m in item["measures"]}
         step = steps.findings_lapsed(row.accepted_until)
-        escalations.extend(owner_rows(context, fact, step=step, reason="findings", findings=items, measures=measures))
-    insert_escalations(context, escalations, facts)
-    context.report.findings += len(escalations)
+        owner_escalations.extend(
+            owner_rows(context, fact, step=step, reason="findings", findings=items, measures=measures)
+        )
+        critical = [item for item in items if item["severity"] == Severity.CRITICAL.value]
+        if critical:
+            ciso_escalations.extend(
+                ciso_rows(
+                    context,
+                    fact,
+                    step=steps.findings_lapsed(row.accepted_until, LadderLevel.CISO),
+                    reason="findings",
+                    findings=critical,
+                    measures={m for item in critical for m in item["measures"]},
+                )
+            )
+    insert_escalations(context, owner_escalations + ciso_escalations, facts)
+    context.report.findings += len(owner_escalations)
+    context.report.ciso_findings += len(ciso_escalations)

@@ -5,7 +5,8 @@ A step name is the key that makes a ladder step happen once (unique per uitvraag
 - `reminder-<days>:<deadline>`: the supplier is reminded <days> before the deadline (a date, ISO).
 - `owner-overdue:<deadline>`, `ciso-overdue:<deadline>`: the deadline passed without a submission.
 - `owner-findings`, `ciso-findings`: a submission's open findings climb the ladder.
-- `owner-findings:lapsed-<date>`: findings accepted as a risk until <date> count again after it.
+- `owner-findings:lapsed-<date>`: findings accepted as a risk until <date> count again after it;
+  `ciso-findings:lapsed-<date>` when one of them is critical (the CISO approved it, and hears it ran out).
 - `evidence-expiring:<question>:<sha256 prefix>` (the supplier is asked for a renewed document) and
   `evidence-lapsed:<question>:<sha256 prefix>` (the owners hear it lapsed).
 
@@ -65,9 +66,10 @@ def findings(level: LadderLevel | str) -> str:
     return f"{_escalation_level(level).value}-findings"
 
 
-def findings_lapsed(accepted_until: date) -> str:
-    """`owner-findings:lapsed-2027-01-31`: an accepted risk that ran out, once per end date."""
-    return f"{findings(LadderLevel.OWNER)}:lapsed-{accepted_until.isoformat()}"
+def findings_lapsed(accepted_until: date, level: LadderLevel | str = LadderLevel.OWNER) -> str:
+    """`owner-findings:lapsed-2027-01-31` (or `ciso-findings:...`): an accepted risk that ran out, once per end
+    date."""
+    return f"{findings(level)}:lapsed-{accepted_until.isoformat()}"
 
 
 def evidence(kind: StepKind, question_id: str, sha256: str) -> str:
@@ -125,9 +127,10 @@ def _parse(step: str) -> Step:
             return Step(StepKind.OVERDUE, level, deadline=date.fromisoformat(rest))
         if head == f"{level.value}-findings" and not rest:
             return Step(StepKind.FINDINGS, level)
-    if head == "owner-findings" and rest.startswith("lapsed-"):
-        until = date.fromisoformat(rest[7:])
-        return Step(StepKind.FINDINGS_LAPSED, LadderLevel.OWNER, accepted_until=until)
+    for level in ESCALATION_LEVELS:
+        if head == f"{level.value}-findings" and rest.startswith("lapsed-"):
+            until = date.fromisoformat(rest[7:])
+            return Step(StepKind.FINDINGS_LAPSED, level, accepted_until=until)
     for kind, level in (
         (StepKind.EVIDENCE_EXPIRING, LadderLevel.SUPPLIER),
         (StepKind.EVIDENCE_LAPSED, LadderLevel.OWNER),
@@ -148,6 +151,7 @@ REASONS: dict[StepKind, tuple[str, str]] = {
     StepKind.EVIDENCE_LAPSED: ("bewijsstuk verlopen", "evidence expired"),
 }
 CISO_FINDINGS_REASON = ("kritieke of onbehandelde bevindingen", "critical or unhandled findings")
+CISO_LAPSED_REASON = ("geaccepteerd kritiek risico verlopen", "accepted critical risk expired")
 
 
 def reason(step: str) -> tuple[str, str]:
@@ -158,4 +162,6 @@ def reason(step: str) -> tuple[str, str]:
         return "", ""
     if parsed.kind is StepKind.FINDINGS and parsed.level is LadderLevel.CISO:
         return CISO_FINDINGS_REASON
+    if parsed.kind is StepKind.FINDINGS_LAPSED and parsed.level is LadderLevel.CISO:
+        return CISO_LAPSED_REASON
     return REASONS[parsed.kind]

@@ -13,7 +13,8 @@ mail it causes, so each step happens once however often (or however many times a
   default one critical, or three high, or one high still open HIGH_FINDING_DAYS after it was found).
 - `ciso-findings` (ciso): an open critical finding, in the same sweep as the owners; or open high findings that
   nobody accepted or resolved CISO_ESCALATION_DAYS after the owners were told.
-  `owner-findings:lapsed-<date>`: findings accepted as a risk until <date> count again after it.
+- `owner-findings:lapsed-<date>` (owner): findings accepted as a risk until <date> count again after it;
+  `ciso-findings:lapsed-<date>` (ciso) as well when one of them is critical.
 - `evidence-expiring:<question>:<sha256 prefix>` (supplier) and `evidence-lapsed:...` (owner): see renewal.py.
 
 Steps that carry a deadline happen again after the deadline is extended. Owners and CISOs get ONE digest mail per

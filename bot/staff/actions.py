@@ -1,6 +1,7 @@
-"""What staff do to an uitvraag: accept a finding as a risk, request improvement, extend the deadline, resend or
-revoke the link, mark the review done. Each is a plain function taking the session, the acting staff user and
-`now`; each checks the actor may act, validates, changes the rows and writes the audit log. The caller commits.
+"""What staff do to an uitvraag: request improvement, extend the deadline, resend or revoke the link, mark the
+review done (accepting a finding as a risk is in bot/staff/acceptance.py). Each is a plain function taking the
+session, the acting staff user and `now`; each checks the actor may act, validates, changes the rows and writes the
+audit log. The caller commits.
 
 Contract managers act only on uitvragen covering a contract they own; the CISO and admins on all of their
 organisation's.
@@ -22,8 +23,6 @@ from bot.models import (
     AccessToken,
     Answer,
     Contract,
-    Finding,
-    FindingStatus,
     Organisation,
     ReviewCycle,
     Role,
@@ -40,7 +39,6 @@ from bot.tokens import hash_token
 from bot.uitvragen import create_follow_up
 
 DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
-MAX_ACCEPT_YEARS = 3
 MAX_REMARK = 4000
 MAX_REASON = 2000
 
@@ -98,12 +96,16 @@ def can_act(session: Session, *, user: StaffUser, uitvraag: Uitvraag) -> bool:
     return False
 
 
-def _require(session: Session, user: StaffUser, uitvraag: Uitvraag) -> None:
+def require_actor(session: Session, user: StaffUser, uitvraag: Uitvraag) -> None:
+    """Raise NotAllowed unless `user` may act on `uitvraag` (see can_act)."""
     if not can_act(session, user=user, uitvraag=uitvraag):
         raise NotAllowed(f"{user.email} may not act on uitvraag {uitvraag.id}")
 
 
-def _audit(session: Session, user: StaffUser, uitvraag: Uitvraag, action: str, now: datetime, **detail: object) -> None:
+def audit_action(
+    session: Session, user: StaffUser, uitvraag: Uitvraag, action: str, now: datetime, **detail: object
+) -> None:
+    """One audit row for a staff action on `uitvraag`, naming who (and in which role) did it."""
     record(
         session,
         now=now,
@@ -116,7 +118,8 @@ def _audit(session: Session, user: StaffUser, uitvraag: Uitvraag, action: str, n
     )
 
 
-def _text(value: str | None, field: str, limit: int, nl_name: str, en_name: str) -> str:
+def required_text(value: str | None, field: str, limit: int, nl_name: str, en_name: str) -> str:
+    """`value` stripped; ActionError on `field` when it is empty or longer than `limit`."""
     text = (value or "").strip()
     if not text:
         raise ActionError(field, f"Vul {nl_name} in.", f"Enter {en_name}.")
@@ -127,53 +130,6 @@ def _text(value: str | None, field: str, limit: int, nl_name: str, en_name: str)
             f"{en_name.capitalize()} is too long (at most {limit} characters).",
         )
     return text
-
-
-def accept_risk(
-    session: Session, *, actor: StaffUser, finding: Finding, reason: str, until: date | None, now: datetime
-) -> Finding:
-    """Accept an open finding as a risk until `until` (it counts as open again after that day)."""
-    uitvraag = session.get(Uitvraag, finding.uitvraag_id)
-    assert uitvraag is not None
-    _require(session, actor, uitvraag)
-    reason = _text(reason, "reason", MAX_REASON, "een reden", "a reason")
-    today = now.date()
-    if until is None:
-        raise ActionError("until", "Vul een einddatum in.", "Enter an end date.")
-    if until <= today:
-        raise ActionError("until", "De einddatum moet na vandaag liggen.", "The end date must be after today.")
-    if until > date(today.year + MAX_ACCEPT_YEARS, today.month, min(today.day, 28)):
-        raise ActionError(
-            "until",
-            f"Een risico wordt hoogstens {MAX_ACCEPT_YEARS} jaar geaccepteerd; kies een eerdere einddatum.",
-            f"A risk is accepted for at most {MAX_ACCEPT_YEARS} years; choose an earlier end date.",
-        )
-    if finding.status == FindingStatus.RESOLVED:
-        raise ActionError("finding", "Deze bevinding is al opgelost.", "This finding has been resolved already.")
-    if finding.status == FindingStatus.CARRIED:
-        raise ActionError(
-            "finding",
-            "Deze bevinding is doorgezet naar de vervolgvraag; accepteer het risico daar.",
-            "This finding was carried over to the follow-up; accept the risk there.",
-        )
-    finding.status = FindingStatus.ACCEPTED
-    finding.accepted_until = until
-    finding.accepted_reason = reason
-    finding.accepted_by_id = actor.id
-    session.add(finding)
-    _audit(
-        session,
-        actor,
-        uitvraag,
-        "finding.risk-accepted",
-        now,
-        finding_id=finding.id,
-        question_id=finding.question_id,
-        severity=finding.severity,
-        until=until.isoformat(),
-        reason=reason,
-    )
-    return finding
 
 
 def _queue_link_mail(
@@ -254,7 +210,7 @@ def request_improvement(
 ) -> Uitvraag:
     """Ask the supplier to improve chosen answers: a follow-up uitvraag with just those questions, a new link and
     a follow-up mail. The previous answers are carried over for the supplier to revise."""
-    _require(session, actor, uitvraag)
+    require_actor(session, actor, uitvraag)
     if uitvraag.status not in (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED):
         raise ActionError(
             "question_ids",
@@ -282,7 +238,9 @@ def request_improvement(
             f"Unknown question in this questionnaire: {', '.join(unknown)}.",
         )
     chosen.sort(key=known.index)
-    remark = _text(remark, "remark", MAX_REMARK, "een toelichting voor de leverancier", "a remark for the supplier")
+    remark = required_text(
+        remark, "remark", MAX_REMARK, "een toelichting voor de leverancier", "a remark for the supplier"
+    )
     due = _parse_future_deadline(deadline, now)
 
     contracts = contracts_of(session, uitvraag)
@@ -321,7 +279,7 @@ def request_improvement(
         now=now,
         mail=mail,
     )
-    _audit(
+    audit_action(
         session,
         actor,
         uitvraag,
@@ -339,7 +297,7 @@ def extend_deadline(
     session: Session, *, actor: StaffUser, uitvraag: Uitvraag, deadline: date | None, now: datetime, grace_days: int
 ) -> Uitvraag:
     """Move the deadline later; live links then expire at the new deadline plus the grace period."""
-    _require(session, actor, uitvraag)
+    require_actor(session, actor, uitvraag)
     if uitvraag.status in DONE:
         raise ActionError(
             "deadline",
@@ -358,7 +316,7 @@ def extend_deadline(
     uitvraag.deadline = due
     session.add(uitvraag)
     extend_tokens(session, uitvraag=uitvraag, grace_days=grace_days)
-    _audit(
+    audit_action(
         session,
         actor,
         uitvraag,
@@ -380,7 +338,7 @@ def _owner(contracts: list[Contract], actor: StaffUser) -> tuple[str, str]:
 
 def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: datetime, mail: MailSettings) -> str:
     """Send the supplier a fresh link; the old one stops working at once. Returns the outbox idempotency key."""
-    _require(session, actor, uitvraag)
+    require_actor(session, actor, uitvraag)
     if uitvraag.status in DONE:
         raise ActionError(
             "resend",
@@ -402,23 +360,23 @@ def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: 
     _queue_link_mail(
         session, uitvraag=uitvraag, contracts=contracts, token=token, key=key, owner=owner, now=now, mail=mail
     )
-    _audit(session, actor, uitvraag, "uitvraag.link-resent", now, to=uitvraag.recipient_email)
+    audit_action(session, actor, uitvraag, "uitvraag.link-resent", now, to=uitvraag.recipient_email)
     return key
 
 
 def revoke_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: datetime) -> int:
     """Make every live link of this uitvraag stop working; returns how many were revoked."""
-    _require(session, actor, uitvraag)
+    require_actor(session, actor, uitvraag)
     count = revoke_tokens(session, uitvraag=uitvraag, now=now)
     if count == 0:
         raise ActionError("revoke", "Er is geen werkende link om in te trekken.", "There is no live link to revoke.")
-    _audit(session, actor, uitvraag, "uitvraag.link-revoked", now, revoked=count)
+    audit_action(session, actor, uitvraag, "uitvraag.link-revoked", now, revoked=count)
     return count
 
 
 def mark_reviewed(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: datetime) -> Uitvraag:
     """Record that the answers have been reviewed."""
-    _require(session, actor, uitvraag)
+    require_actor(session, actor, uitvraag)
     if uitvraag.status != UitvraagStatus.SUBMITTED:
         raise ActionError(
             "review",
@@ -429,5 +387,5 @@ def mark_reviewed(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now
     uitvraag.reviewed_at = now
     uitvraag.reviewed_by_id = actor.id
     session.add(uitvraag)
-    _audit(session, actor, uitvraag, "uitvraag.reviewed", now)
+    audit_action(session, actor, uitvraag, "uitvraag.reviewed", now)
     return uitvraag

@@ -12,12 +12,14 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.models import (
+    AcceptanceStatus,
     Contract,
     EvidenceFile,
     Finding,
     FindingStatus,
     OutboxMessage,
     OutboxStatus,
+    RiskAcceptance,
     Role,
     Severity,
     StaffUser,
@@ -38,7 +40,8 @@ class Attention:
 
     findings: list[tuple[Finding, Uitvraag]] = field(default_factory=list)
     overdue: list[Uitvraag] = field(default_factory=list)
-    acceptances_awaiting_approval: list[Finding] = field(default_factory=list)
+    # (proposal, finding, uitvraag): for a CISO all of the organisation's, for others the ones they proposed.
+    acceptances_awaiting_approval: list[tuple[RiskAcceptance, Finding, Uitvraag]] = field(default_factory=list)
     acceptances_ending: list[tuple[Finding, Uitvraag]] = field(default_factory=list)
     certificates_expiring: list[tuple[EvidenceFile, Uitvraag]] = field(default_factory=list)
     failed_mails: list[OutboxMessage] = field(default_factory=list)
@@ -72,10 +75,27 @@ def uitvragen_in_scope(session: Session, *, user: StaffUser) -> list[Uitvraag]:
     return list(session.exec(query.order_by(col(Uitvraag.id))).all())
 
 
-def acceptances_awaiting_approval(session: Session, *, user: StaffUser, uitvraag_ids: list[int]) -> list[Finding]:
-    """Risk acceptances that wait for someone's approval. Acceptances take effect at once today (there is no
-    approval step in the model yet), so this is empty; the approval rule fills it in here when it exists."""
-    return []
+def acceptances_awaiting_approval(
+    session: Session, *, user: StaffUser, uitvraag_ids: list[int]
+) -> list[tuple[RiskAcceptance, Finding, Uitvraag]]:
+    """Proposals to accept a high or critical finding that wait for a CISO, oldest first. A CISO sees all of the
+    organisation's (a CISO's own proposal waits for another CISO); anyone else sees those they proposed."""
+    if not uitvraag_ids:
+        return []
+    query = (
+        select(RiskAcceptance, Finding, Uitvraag)
+        .join(Finding, col(Finding.id) == RiskAcceptance.finding_id)
+        .join(Uitvraag, col(Uitvraag.id) == Finding.uitvraag_id)
+        .where(
+            RiskAcceptance.organisation_id == user.organisation_id,
+            RiskAcceptance.status == AcceptanceStatus.PROPOSED,
+            col(Uitvraag.id).in_(uitvraag_ids),
+        )
+    )
+    if user.role != Role.CISO.value:
+        query = query.where(RiskAcceptance.proposed_by_id == user.id)
+    rows = session.exec(query.order_by(col(RiskAcceptance.proposed_at), col(RiskAcceptance.id))).all()
+    return [(a, f, u) for a, f, u in rows]
 
 
 def attention(session: Session, *, user: StaffUser, now: datetime) -> Attention:

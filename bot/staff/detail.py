@@ -20,6 +20,7 @@ from bot.models import (
     LadderStep,
     OutboxMessage,
     ReviewCycle,
+    RiskAcceptance,
     Severity,
     StaffUser,
     Submission,
@@ -29,6 +30,7 @@ from bot.models import (
 from bot.questionnaires.model import Questionnaire
 from bot.risk import risk_level
 from bot.services import service_names
+from bot.staff.acceptance import acceptances_of
 from bot.staff.actions import contracts_of
 from bot.staff.queries import finding_is_open, is_overdue
 from bot.staff.texts import format_answer, question_or_none, question_text, questionnaire_for
@@ -87,6 +89,12 @@ class UitvraagDetail:
     staff_names: dict[int, str]
     service_names: dict[int, str]
     today: Any
+    # Every proposal to accept a finding as a risk and its decision, per finding id, oldest first.
+    acceptances: dict[int, list[RiskAcceptance]] = field(default_factory=dict)
+
+    def waiting(self, finding: Finding) -> RiskAcceptance | None:
+        """The proposal for `finding` that waits for the CISO, if any."""
+        return next((a for a in self.acceptances.get(finding.id or 0, []) if a.status == "proposed"), None)
 
     def finding_open(self, finding: Finding) -> bool:
         return finding_is_open(finding, self.today)
@@ -120,6 +128,12 @@ MAIL_KINDS = {
 }
 ACTIONS = {
     "finding.risk-accepted": ("Risico geaccepteerd", "Risk accepted"),
+    "finding.acceptance-proposed": ("Risicoacceptatie voorgesteld", "Risk acceptance proposed"),
+    "finding.acceptance-approved": (
+        "Risicoacceptatie goedgekeurd door de CISO",
+        "Risk acceptance approved by the CISO",
+    ),
+    "finding.acceptance-rejected": ("Risicoacceptatie afgewezen door de CISO", "Risk acceptance rejected by the CISO"),
     "uitvraag.improvement-requested": ("Verbetering gevraagd", "Improvement requested"),
     "uitvraag.deadline-extended": ("Termijn verlengd", "Deadline extended"),
     "uitvraag.link-resent": ("Link opnieuw verstuurd", "Link resent"),
@@ -250,8 +264,12 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
         for u in session.exec(select(Uitvraag).where(col(Uitvraag.id).in_({f.uitvraag_id for f in earlier})))
         if u.id is not None
     }
-    staff_ids = {f.accepted_by_id for f in [*findings, *earlier] if f.accepted_by_id} | (
-        {uitvraag.reviewed_by_id} if uitvraag.reviewed_by_id else set()
+    acceptances = acceptances_of(session, [f.id for f in findings if f.id is not None])
+    staff_ids = (
+        {f.accepted_by_id for f in [*findings, *earlier] if f.accepted_by_id}
+        | ({uitvraag.reviewed_by_id} if uitvraag.reviewed_by_id else set())
+        | {a.proposed_by_id for rows in acceptances.values() for a in rows}
+        | {a.decided_by_id for rows in acceptances.values() for a in rows if a.decided_by_id}
     )
     staff_names = {
         u.id: (u.name or u.email)
@@ -286,4 +304,5 @@ def uitvraag_detail(session: Session, uitvraag: Uitvraag, *, now: datetime, lang
         staff_names=staff_names,
         service_names=service_names(session, contracts),
         today=now.date(),
+        acceptances=acceptances,
     )

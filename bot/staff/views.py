@@ -16,8 +16,8 @@ from sqlmodel import col, select
 
 from bot.db import get_session
 from bot.mail.message import mail_domain
-from bot.models import AuditLog, EvidenceFile, Finding, OutboxMessage, Severity, Supplier, Uitvraag
-from bot.staff import actions
+from bot.models import AuditLog, EvidenceFile, Finding, OutboxMessage, RiskAcceptance, Severity, Supplier, Uitvraag
+from bot.staff import acceptance, actions
 from bot.staff.auth import login_required, now, scoped_or_404, staff
 from bot.staff.blueprint import bp, lang
 from bot.staff.charts import score_chart
@@ -119,6 +119,9 @@ def uitvraag(uitvraag_id: int) -> Any:
         now=moment,
         default_follow_up=(moment + timedelta(days=14)).date().isoformat(),
         default_accept_until=(moment + timedelta(days=365)).date().isoformat(),
+        accept_limits=acceptance.AcceptanceLimits.from_config(current_app.config),
+        add_months=acceptance.add_months,
+        may_decide=lambda proposal: acceptance.may_decide(staff(), proposal),
         tomorrow=(moment + timedelta(days=1)).date().isoformat(),
     )
 
@@ -160,11 +163,48 @@ def accept_risk(finding_id: int) -> Any:
     row = scoped_or_404(Uitvraag, finding.uitvraag_id)
 
     def do(db: Any) -> Any:
-        return actions.accept_risk(
-            db, actor=staff(), finding=finding, reason=request.form.get("reason", ""), until=_date("until"), now=now()
+        return acceptance.propose_acceptance(
+            db,
+            actor=staff(),
+            finding=finding,
+            reason=request.form.get("reason", ""),
+            mitigation=request.form.get("mitigation", ""),
+            until=_date("until"),
+            limits=acceptance.AcceptanceLimits.from_config(current_app.config),
+            now=now(),
         )
 
-    return _act(row, do, _("The risk has been accepted."), anchor=f"finding-{finding_id}")
+    if finding.severity in acceptance.NEEDS_APPROVAL:
+        success = _("The proposal to accept the risk waits for the CISO's approval.")
+    else:
+        success = _("The risk has been accepted.")
+    return _act(row, do, success, anchor=f"finding-{finding_id}")
+
+
+@bp.post("/acceptances/<int:acceptance_id>/decide")
+@login_required
+def decide_acceptance(acceptance_id: int) -> Any:
+    proposal = get_session().get(RiskAcceptance, acceptance_id)
+    if proposal is None:
+        abort(404)
+    finding = get_session().get(Finding, proposal.finding_id)
+    assert finding is not None
+    row = scoped_or_404(Uitvraag, finding.uitvraag_id)
+    approve = request.form.get("decision") == "approve"
+
+    def do(db: Any) -> Any:
+        return acceptance.decide_acceptance(
+            db,
+            actor=staff(),
+            acceptance=proposal,
+            approve=approve,
+            note=request.form.get("note", ""),
+            limits=acceptance.AcceptanceLimits.from_config(current_app.config),
+            now=now(),
+        )
+
+    success = _("The risk has been accepted.") if approve else _("The proposal has been rejected.")
+    return _act(row, do, success, anchor=f"finding-{finding.id}")
 
 
 @bp.post("/uitvragen/<int:uitvraag_id>/improve")

@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 from bot.cycles.ladder import escalation_due
 from bot.cycles.planner import plan_cycles
 from bot.cycles.sweep import sweep
-from bot.models import Finding, OutboxMessage, Uitvraag
+from bot.models import Finding, OutboxMessage, StaffUser, Uitvraag
 from bot.questionnaires.judge import judge_question
 from bot.questionnaires.model import Question
+from bot.staff.acceptance import AcceptanceLimits, decide_acceptance, propose_acceptance
 from bot.supplier.state import load_state
 from tests.cycles.support import steps, submit
 from tests.factories import make_contract, make_organisation, make_staff
@@ -174,3 +175,48 @@ def test_the_count_rule_is_configurable() -> None:
     assert escalation_due(critical=0, high=1, oldest_high=fresh, config=strict, now=now)
     never_by_age = {**config, "HIGH_FINDING_DAYS": 0}
     assert not escalation_due(critical=0, high=1, oldest_high=old, config=never_by_age, now=now)
+
+
+def test_a_lapsed_critical_acceptance_comes_back_to_the_owner_and_the_ciso(session: Session, app: Any) -> None:
+    uitvraag, org = _setup(session, app)
+    manager = make_staff(session, organisation=org, email=OWNER, role="contract-manager", name="Olga")
+    ciso = session.exec(select(StaffUser).where(StaffUser.email == CISO)).one()
+    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "critical", 1))
+    told = SUBMITTED_AT + timedelta(minutes=5)
+    assert sweep(session=session, config=app.config, now=told).ciso_findings == 1
+    [critical] = _open(session, uitvraag, "critical")
+    limits = AcceptanceLimits.from_config(app.config)
+    until = date(2027, 1, 31)
+    proposal = propose_acceptance(
+        session,
+        actor=manager,
+        finding=critical,
+        reason="Leverancier voert MFA in januari in",
+        mitigation="Beheer alleen via de VPN van de gemeente",
+        until=until,
+        limits=limits,
+        now=told,
+    )
+    decide_acceptance(session, actor=ciso, acceptance=proposal, approve=True, note="", limits=limits, now=told)
+    session.commit()
+    before = steps(session, uitvraag.id)
+    on_the_day = datetime(2027, 1, 31, 12, 0, tzinfo=UTC)
+    assert sweep(session=session, config=app.config, now=on_the_day).digests == 0
+    report = sweep(session=session, config=app.config, now=on_the_day + timedelta(days=1))
+    assert (report.findings, report.ciso_findings) == (1, 1)
+    new = [s for s in steps(session, uitvraag.id) if s not in before]
+    assert sorted(new) == [("ciso-findings:lapsed-2027-01-31", CISO), ("owner-findings:lapsed-2027-01-31", OWNER)]
+    assert sweep(session=session, config=app.config, now=on_the_day + timedelta(days=2)).digests == 0
+
+
+def test_a_lapsed_high_acceptance_comes_back_to_the_owner_only(session: Session, app: Any) -> None:
+    uitvraag, org = _setup(session, app)
+    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
+    assert sweep(session=session, config=app.config, now=SUBMITTED_AT + timedelta(minutes=5)).findings == 1
+    for finding in _open(session, uitvraag, "high"):
+        finding.status, finding.accepted_until, finding.accepted_reason = ("accepted", date(2026, 11, 30), "tijdelijk")
+        session.add(finding)
+    session.commit()
+    report = sweep(session=session, config=app.config, now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    assert (report.findings, report.ciso_findings) == (1, 0)
+    assert ("owner-findings:lapsed-2026-11-30", OWNER) in steps(session, uitvraag.id)

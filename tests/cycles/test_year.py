@@ -177,7 +177,8 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
         ("2027-08-05", "owner-overdue", "olga@hofstad.test"),
         ("2027-08-17", "ciso-overdue", "ciso@hofstad.test"),
         ("2027-08-17", "ciso-overdue", "ciso@hofstad.test"),
-        ("2027-10-01", "owner-findings", "olga@hofstad.test"),  # the acceptance ended
+        ("2027-10-01", "ciso-findings", "ciso@hofstad.test"),  # the acceptance of a critical finding ended: CISO
+        ("2027-10-01", "owner-findings", "olga@hofstad.test"),  # ... and the owner
     ]
 
     # How many mails each person got, all delivered, none twice.
@@ -201,7 +202,7 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
         # One digest per person per sweep: Olga's two overdue Zaakwerk uitvragen of 5 August share one mail.
         ("olga@hofstad.test", "escalation-digest"): 5,
         ("piet@hofstad.test", "escalation-digest"): 2,
-        ("ciso@hofstad.test", "escalation-digest"): 4,  # two overdue, two critical findings
+        ("ciso@hofstad.test", "escalation-digest"): 5,  # two overdue, two critical findings, one lapsed acceptance
         ("bert@bergdorp.test", "escalation-digest"): 3,
         ("beheer@bergdorp.test", "escalation-digest"): 2,
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.models import AuditLog, Finding, Uitvraag
+from bot.models import AuditLog, Finding, RiskAcceptance, Uitvraag
 from tests.staff.world import XSS, sign_in
 
 SIGN_IN_ROUTES = {
@@ -27,6 +27,7 @@ def url_for_rule(rule, world):
     values = {
         "uitvraag_id": world.uitvraag.id,
         "finding_id": world.finding.id,
+        "acceptance_id": world.acceptance.id,
         "file_id": world.evidence.id,
         "cycle_name": world.own_cycle.name,
     }
@@ -122,14 +123,17 @@ def test_a_contract_manager_acts_on_own_contract_and_the_ciso_on_all(client, ses
     sign_in(client, world.manager, now)
     until = (now.date().replace(year=now.year + 1)).isoformat()
     response = client.post(
-        f"/staff/findings/{world.finding.id}/accept", data={"reason": "Compenserende maatregel: VPN", "until": until}
+        f"/staff/findings/{world.finding.id}/accept",
+        data={"reason": "Compenserende maatregel: VPN", "mitigation": "MFA op de VPN", "until": until},
     )
     assert response.status_code == 302
-    session.refresh(world.finding)
-    assert world.finding.status == "accepted" and world.finding.accepted_by_id == world.manager.id
-    session.commit()
+    session.expire_all()
+    [proposal] = session.exec(select(RiskAcceptance).where(RiskAcceptance.finding_id == world.finding.id)).all()
+    assert proposal.proposed_by_id == world.manager.id and proposal.status == "proposed"
     sign_in(client, world.ciso, now)
-    assert client.post(f"/staff/uitvragen/{world.overdue.id}/extend", data={"deadline": until}).status_code == 302
+    extend = f"/staff/uitvragen/{world.overdue.id}/extend"
+    session.commit()  # SQLite: end the test's read transaction before the app writes
+    assert client.post(extend, data={"deadline": until}).status_code == 302
 
 
 def test_script_in_supplier_answers_is_escaped_on_every_staff_page(app, client, world, other, now):

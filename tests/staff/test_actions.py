@@ -11,39 +11,12 @@ from sqlmodel import select
 from bot.access import TokenState, lookup_token
 from bot.models import AccessToken, Answer, AuditLog, OutboxMessage, Uitvraag, UitvraagContract
 from bot.staff import actions
-from bot.staff.queries import finding_is_open
 
 MAIL = actions.MailSettings(base_url="http://localhost", grace_days=14)
 
 
 def audit(session, action):
     return session.exec(select(AuditLog).where(AuditLog.action == action)).all()
-
-
-def test_accepting_a_risk_holds_until_the_end_date_then_counts_again(session, world, now):
-    until = now.date() + timedelta(days=90)
-    actions.accept_risk(
-        session, actor=world.manager, finding=world.finding, reason="VPN met MFA ervoor", until=until, now=now
-    )
-    session.commit()
-    assert world.finding.status == "accepted" and world.finding.accepted_reason == "VPN met MFA ervoor"
-    assert not finding_is_open(world.finding, until)
-    assert finding_is_open(world.finding, until + timedelta(days=1))
-    (entry,) = audit(session, "finding.risk-accepted")
-    assert entry.actor == "staff:olga@testdorp.nl" and entry.at == now
-    assert entry.detail["until"] == until.isoformat() and entry.detail["by"] == "Olga Eigenaar"
-
-
-@pytest.mark.parametrize(
-    "reason, days, field",
-    [("", 30, "reason"), ("ok", 0, "until"), ("ok", -5, "until"), ("ok", 4 * 366, "until"), ("ok", None, "until")],
-)
-def test_accepting_a_risk_needs_a_reason_and_a_sensible_end_date(session, world, now, reason, days, field):
-    until = None if days is None else now.date() + timedelta(days=days)
-    with pytest.raises(actions.ActionError) as error:
-        actions.accept_risk(session, actor=world.ciso, finding=world.finding, reason=reason, until=until, now=now)
-    assert error.value.field == field
-    assert world.finding.status == "open"
 
 
 def test_requesting_improvement_creates_a_follow_up_with_a_link_and_a_mail(session, world, now):

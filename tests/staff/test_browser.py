@@ -93,7 +93,7 @@ def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_export
     assert "Zaakwijs BV" in page.locator("#uitvragen tbody").inner_text()
     page.get_by_role("link", name="Wissen").click()
 
-    # The uitvraag with a weak answer: accept the risk of the critical finding.
+    # The uitvraag with a weak answer: propose to accept the risk of the critical finding (the CISO decides).
     page.get_by_role("link", name="Wolk Hosting BV", exact=True).first.click()
     page.get_by_role("heading", name=re.compile("Wolk Hosting BV")).wait_for()
     weak = page.locator("tr.staff-answer-weak")
@@ -102,11 +102,12 @@ def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_export
     assert_accessible(page)
     screenshot(page, "staff-uitvraag.png", tmp_path)
     finding = page.locator(f"#finding-{world.finding.id}")
-    finding.get_by_text("Risico accepteren").first.click()
-    finding.get_by_label("Reden").fill("Beheer alleen via VPN met MFA; leverancier voert MFA in Q1 in.")
-    finding.get_by_role("button", name="Risico accepteren").click()
-    page.get_by_text("Het risico is geaccepteerd.").wait_for()
-    assert "Risico geaccepteerd tot" in page.locator(f"#finding-{world.finding.id}").inner_text()
+    finding.get_by_text("Risicoacceptatie voorstellen").first.click()
+    finding.get_by_label("Reden").fill("Leverancier voert MFA in Q1 in.")
+    finding.get_by_label("Beheersmaatregelen").fill("Beheer tot dan alleen via de VPN van de gemeente, met MFA.")
+    finding.get_by_role("button", name="Risicoacceptatie voorstellen").click()
+    page.get_by_text("Het voorstel om het risico te accepteren wacht op de goedkeuring van de CISO.").wait_for()
+    assert "Wachten op de goedkeuring van de CISO" in page.locator(f"#finding-{world.finding.id}").inner_text()
 
     # Request improvement of the incident question; the supplier gets the follow-up mail.
     page.locator("#ask-mfa-remote-admin").uncheck()
@@ -134,12 +135,12 @@ def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_export
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     wolk = next(r for r in rows if r["contract_ref"] == world.contract.reference)
-    assert (wolk["latest_cycle"], wolk["open_critical"]) == ("2026-Q4", "0")
+    assert (wolk["latest_cycle"], wolk["open_critical"]) == ("2026-Q4", "1")  # open until the CISO approves
 
     # The audit log has what she did; sign out ends the session.
     page.get_by_role("link", name="Auditlog").click()
     log = page.locator("#audit").inner_text()
-    assert "finding.risk-accepted" in log and "uitvraag.improvement-requested" in log
+    assert "finding.acceptance-proposed" in log and "uitvraag.improvement-requested" in log
     assert_accessible(page)
     page.get_by_role("button", name="Afmelden").click()
     page.goto(f"{base}/staff/")

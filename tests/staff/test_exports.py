@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 from bot.staff import actions
+from bot.staff.acceptance import AcceptanceLimits, decide_acceptance, propose_acceptance
 from bot.staff.exports import REGISTER_COLUMNS, register_csv, register_rows
 from tests.staff.world import sign_in
 
@@ -40,14 +41,18 @@ def test_cells_excel_would_run_as_formulas_are_kept_as_text(session, world, now)
 
 
 def test_accepted_risks_leave_the_open_count_until_they_lapse(session, world, now):
-    actions.accept_risk(
+    limits = AcceptanceLimits(critical_months=12, high_months=24)
+    proposal = propose_acceptance(
         session,
-        actor=world.ciso,
+        actor=world.manager,
         finding=world.finding,
         reason="tijdelijk",
+        mitigation="VPN met MFA",
         until=now.date() + timedelta(days=10),
+        limits=limits,
         now=now,
     )
+    decide_acceptance(session, actor=world.ciso, acceptance=proposal, approve=True, note="", limits=limits, now=now)
     session.commit()
     row = next(
         r

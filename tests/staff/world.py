@@ -21,6 +21,7 @@ from bot.models import (
     OutboxMessage,
     QuestionnaireSnapshot,
     ReviewCycle,
+    RiskAcceptance,
     StaffUser,
     Submission,
     Supplier,
@@ -105,6 +106,7 @@ class OrgWorld:
     overdue: Uitvraag  # past its deadline, escalated to the owner
     finding: Finding  # critical, on mfa-remote-admin
     finding_high: Finding
+    acceptance: RiskAcceptance  # a proposal to accept `finding_high`, waiting for the CISO
     evidence: EvidenceFile
     failed_mail: OutboxMessage
     own_cycle: ReviewCycle  # a cycle only this organisation has uitvragen in
@@ -296,6 +298,19 @@ def build_world(
         created_at=now - timedelta(days=2),
     )
     session.add_all([finding, finding_high])
+    session.flush()
+    # The owner proposed to accept the high finding; it waits for the CISO.
+    acceptance = RiskAcceptance(
+        finding_id=finding_high.id,  # type: ignore[arg-type]
+        organisation_id=organisation.id,  # type: ignore[arg-type]
+        severity="high",
+        reason="Het contract wordt in het voorjaar aangepast",
+        mitigation="Tot dan belt de leverancier bij elk incident binnen 24 uur",
+        until=(now + timedelta(days=120)).date(),
+        proposed_by_id=manager.id,  # type: ignore[arg-type]
+        proposed_at=now - timedelta(days=1),
+    )
+    session.add(acceptance)
     session.add(
         Submission(
             uitvraag_id=uitvraag.id,  # type: ignore[arg-type]
@@ -383,6 +398,7 @@ def build_world(
         overdue=overdue,
         finding=finding,
         finding_high=finding_high,
+        acceptance=acceptance,
         evidence=evidence,
         failed_mail=failed_mail,
         own_cycle=own,
