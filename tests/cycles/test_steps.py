@@ -21,6 +21,7 @@ BUILT = {
     "owner-findings": steps.findings(LadderLevel.OWNER),
     "ciso-findings": steps.findings(LadderLevel.CISO),
     "owner-findings:lapsed-2027-01-31": steps.findings_lapsed(date(2027, 1, 31)),
+    "ciso-findings:lapsed-2027-01-31": steps.findings_lapsed(date(2027, 1, 31), LadderLevel.CISO),
     "evidence-expiring:iso-cert:0123456789ab": steps.evidence(
         StepKind.EVIDENCE_EXPIRING, "iso-cert", "0123456789abcdef"
     ),
@@ -95,6 +96,7 @@ def test_the_staff_timeline_says_why_each_step_was_taken() -> None:
     assert steps.reason("owner-findings")[1] == "weak or missing answers"
     assert steps.reason("ciso-findings")[1] == "critical or unhandled findings"
     assert steps.reason("owner-findings:lapsed-2027-01-31")[1] == "accepted risk expired"
+    assert steps.reason("ciso-findings:lapsed-2027-01-31")[1] == "accepted critical risk expired"
     assert steps.reason("reminder-14:2026-10-31")[1] == "deadline approaching"
     assert steps.reason("evidence-expiring:q:0123")[1] == "evidence expires soon"
     assert steps.reason("evidence-lapsed:q:0123")[1] == "evidence expired"
