@@ -92,7 +92,7 @@ def test_a_finding_still_weak_in_the_follow_up_is_carried_over_not_resolved(live
     # The critical finding is open on the follow-up, where the owner can act on it.
     mfa.get_by_role("link", name="Vervolgvraag 1").click()
     still = page.locator(".staff-finding", has_text="Geen MFA op beheer op afstand.")
-    assert still.get_by_text("Risico accepteren").first.is_visible()
+    assert still.get_by_text("Risicoacceptatie voorstellen").first.is_visible()  # critical: the CISO approves
 
     page.goto(f"{base}/staff/report/2026-Q4")
     report = page.locator("main").inner_text()
