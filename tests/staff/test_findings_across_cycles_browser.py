@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from bot.models import Answer, Finding, FindingStatus, StaffUser, Uitvraag, UitvraagContract
-from bot.staff import actions
+from bot.staff.acceptance import AcceptanceLimits, decide_acceptance, propose_acceptance
 from bot.supplier.submission import submit
 from bot.timeutil import utcnow
 from tests.factories import make_cycle, make_organisation, make_staff
@@ -63,14 +63,19 @@ def test_open_findings_of_last_cycle_stay_open_in_the_next_until_an_answer_settl
     has_iso = next(
         f for f in rows(session, select(Finding).where(Finding.uitvraag_id == q3.id)) if f.question_id == "has-iso"
     )
-    actions.accept_risk(
+    limits = AcceptanceLimits(critical_months=12, high_months=24)
+    proposal = propose_acceptance(
         session,
         actor=session.get(StaffUser, ciso.id),
         finding=session.get(Finding, has_iso.id),
         reason="Certificering loopt, afgerond in het voorjaar.",
+        mitigation="Jaarlijkse ISAE 3000-verklaring tot het certificaat er is.",
         until=date.today() + timedelta(days=120),
+        limits=limits,
         now=utcnow(),
     )
+    second = make_staff(session, organisation=make_organisation(session), email="ciso2@testdorp.nl", role="ciso")
+    decide_acceptance(session, actor=second, acceptance=proposal, approve=True, note="", limits=limits, now=utcnow())
     session.commit()
     q4 = make_uitvraag(session, contracts=q3.contracts, carried_answers=WEAK)
 
