@@ -118,7 +118,7 @@ def test_open_findings_of_last_cycle_stay_open_in_the_next_until_an_answer_settl
     q4_findings = {f.question_id: f for f in rows(session, select(Finding).where(Finding.uitvraag_id == q4.id))}
     assert set(q4_findings) == {"notice-hours", "has-iso", "controls"}
     assert q4_findings["has-iso"].status == FindingStatus.ACCEPTED  # the acceptance follows the finding
-    assert q4_findings["has-iso"].accepted_reason == "Certificering loopt, afgerond in het voorjaar."
+    assert q4_findings["has-iso"].accepted_reason.startswith("Certificering loopt, afgerond in het voorjaar.")
 
     page.goto(f"{base}/staff/uitvragen/{q4.id}")
     assert page.get_by_role("heading", name="Nog open uit eerdere ronden").count() == 0
