@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.access import issue_token
+from bot import audit
+from bot.access import issue_token, revoke_tokens
 from bot.models import Uitvraag, UitvraagContract, UitvraagKind, UitvraagStatus
 
 
@@ -92,3 +93,50 @@ def create_follow_up(
     session.add_all(UitvraagContract(**row) for row in rows)
     token = issue_token(session, uitvraag=follow_up, now=now, grace_days=grace_days)
     return follow_up, token
+
+
+OPEN_STATUSES = (UitvraagStatus.PENDING, UitvraagStatus.OPENED, UitvraagStatus.DRAFT)
+
+
+def end_renewals_answered_by(
+    session: Session, *, uitvraag: Uitvraag, renewed: Iterable[str], now: datetime, actor: str
+) -> list[Uitvraag]:
+    """End the open evidence renewals of the same supplier, municipality and questionnaire that ask only for
+    documents `uitvraag` brought anew (question ids in `renewed`): no reminder or escalation follows for them.
+
+    Their links stop working; each is recorded in the audit log. Returns the renewals ended (the caller commits).
+    """
+    renewed_ids = set(renewed)
+    if not renewed_ids:
+        return []
+    ended = []
+    for renewal in session.exec(
+        select(Uitvraag)
+        .where(
+            Uitvraag.organisation_id == uitvraag.organisation_id,
+            Uitvraag.supplier_id == uitvraag.supplier_id,
+            Uitvraag.questionnaire_id == uitvraag.questionnaire_id,
+            Uitvraag.kind == UitvraagKind.EVIDENCE,
+            Uitvraag.id != uitvraag.id,
+            sa.or_(*(Uitvraag.status == status for status in OPEN_STATUSES)),
+        )
+        .order_by(Uitvraag.id)  # type: ignore[arg-type]
+    ):
+        asked = set(renewal.question_ids or [])
+        if not asked or not asked <= renewed_ids:
+            continue
+        renewal.status = UitvraagStatus.CANCELLED
+        session.add(renewal)
+        revoke_tokens(session, uitvraag=renewal, now=now)
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="uitvraag.renewal-ended",
+            organisation_id=renewal.organisation_id,
+            subject_type="uitvraag",
+            subject_id=renewal.id,
+            detail={"renewed_in": uitvraag.id, "question_ids": sorted(asked)},
+        )
+        ended.append(renewal)
+    return ended

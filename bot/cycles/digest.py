@@ -68,7 +68,7 @@ def _send(context: SweepContext, person: str, rows: list[Any]) -> None:
     details = [row.detail or {} for row in rows]
     language = next((d["language"] for d in details if d.get("language") in ("nl", "en")), "nl")
     organisations = sorted({d.get("organisation_name", "") for d in details if d.get("organisation_name")})
-    items = [_item(detail, language) for detail in details]
+    items = _distinct([_item(detail, language) for detail in details])
     items.sort(key=lambda item: (_REASON_ORDER.get(item["reason"], 9), item["supplier_name"], item["cycle"]))
     digest_of = hashlib.sha256(",".join(str(i) for i in sorted(ids)).encode()).hexdigest()[:32]
     mail = bulk.outbox_row(
@@ -100,7 +100,7 @@ def _send(context: SweepContext, person: str, rows: list[Any]) -> None:
     context.report.digests += 1
 
 
-_REASON_ORDER = {"findings": 0, "evidence-lapsed": 1, "overdue": 2, "evidence-expiring": 3}
+_REASON_ORDER = {"findings": 0, "evidence-lapsed": 1, "overdue": 2, "renewal-late": 3, "evidence-expiring": 4}
 
 
 def _item(detail: dict[str, Any], language: str) -> dict[str, Any]:
@@ -113,6 +113,7 @@ def _item(detail: dict[str, Any], language: str) -> dict[str, Any]:
         "contracts": detail.get("contracts", []),
         "cycle": detail.get("cycle", ""),
         "kind": detail.get("kind", "regular"),
+        "questionnaire_title": _text(detail.get("questionnaire_title"), language),
         "deadline": date.fromisoformat(detail["deadline"]) if detail.get("deadline") else None,
         "score": detail.get("score"),
         # Beside the score, which alone can look good with critical findings: the worst finding listed.
@@ -130,6 +131,19 @@ def _item(detail: dict[str, Any], language: str) -> dict[str, Any]:
         "measures": detail.get("measures", []),
         "staff_link": detail.get("staff_link", ""),
     }
+
+
+def _distinct(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items without repeats: two escalations of one uitvraag for one reason (the step of each contract
+    owner's row, a retried sweep) are one line for the reader."""
+    seen: set[str] = set()
+    result = []
+    for item in items:
+        key = repr(sorted((k, repr(v)) for k, v in item.items()))
+        if key not in seen:
+            seen.add(key)
+            result.append(item)
+    return result
 
 
 def _text(value: Any, language: str) -> str:

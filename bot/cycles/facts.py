@@ -45,6 +45,7 @@ class UitvraagFacts:
     language: str
     deadline: Any
     score: int | None
+    question_ids: list[str] | None  # what a follow-up or evidence renewal asks (None: every question)
     contracts: list[Any] = field(default_factory=list)  # rows: id, reference, name, owner_name, owner_email, active
 
     def active_contracts(self, today: date) -> list[Any]:
@@ -91,7 +92,7 @@ class FactsReader:
                     u.id, u.organisation_id, o.name.label("organisation_name"), u.supplier_id,
                     s.name.label("supplier_name"), u.questionnaire_id, u.snapshot_id, u.cycle_id,
                     r.name.label("cycle"), u.follow_up_number, u.kind, u.status, u.recipient_email, u.language,
-                    u.deadline, u.score,
+                    u.deadline, u.score, u.question_ids,
                 )
                 .join(Organisation.__table__, o.id == u.organisation_id)
                 .join(Supplier.__table__, s.id == u.supplier_id)

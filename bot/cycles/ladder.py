@@ -51,12 +51,24 @@ def item_detail(
         "contracts": fact.contract_list(),
         "cycle": fact.cycle,
         "kind": fact.kind,
+        "questionnaire_title": questionnaire_title(context, fact),
         "deadline": fact.deadline.date().isoformat(),
         "score": fact.score,
         "findings": findings or [],
         "measures": sorted(set(measures)),
         "staff_link": staff_uitvraag_link(context.config["BASE_URL"], fact.id),
     }
+
+
+def questionnaire_title(context: SweepContext, fact: UitvraagFacts) -> dict[str, str]:
+    """The uitvraag's questionnaire title in both languages, so each digest line can name it."""
+    title = context.reader.questionnaire(fact.snapshot_id).title
+    return {"nl": title.get("nl"), "en": title.get("en")}
+
+
+def renewal_documents(context: SweepContext, fact: UitvraagFacts) -> list[dict[str, str]]:
+    """The documents an evidence renewal asks for, as question texts in both languages."""
+    return [context.reader.question_text(fact.snapshot_id, qid) for qid in fact.question_ids or []]
 
 
 def escalation_row(
@@ -158,9 +170,27 @@ def _write_overdue(context: SweepContext, level: LadderLevel, rows: list[Any]) -
     escalations: list[dict[str, Any]] = []
     for fact in facts.values():
         step = steps.overdue(level, fact.deadline)
-        item = {"measures": OVERDUE_MEASURES}
+        item: dict[str, Any] = {"measures": OVERDUE_MEASURES}
+        reason = "overdue"
+        if fact.kind == UitvraagKind.EVIDENCE:
+            # The questionnaire was answered; what is missing is the renewed document asked for afterwards.
+            reason = "renewal-late"
+            item["findings"] = [
+                {
+                    "question_id": qid,
+                    "question_text": context.reader.question_text(fact.snapshot_id, qid),
+                    "severity": "high",
+                    "reason": {
+                        "nl": "Er is geen vernieuwd document ontvangen binnen de termijn.",
+                        "en": "No renewed document was received before the deadline.",
+                    },
+                    "measures": context.reader.question_measures(fact.snapshot_id, qid),
+                }
+                for qid in fact.question_ids or []
+            ]
+            item["measures"] = sorted({m for f in item["findings"] for m in f["measures"]}) or OVERDUE_MEASURES
         rows_for = owner_rows if level is LadderLevel.OWNER else ciso_rows
-        escalations.extend(rows_for(context, fact, step=step, reason="overdue", **item))
+        escalations.extend(rows_for(context, fact, step=step, reason=reason, **item))
     insert_escalations(context, escalations, facts)
     if level is LadderLevel.OWNER:
         context.report.owner_overdue += len(escalations)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from bot.config import setting
 from bot.cycles import bulk, steps
 from bot.cycles.context import OPEN, SweepContext, has_contract_in_force, in_batches
-from bot.cycles.ladder import escalation_row
+from bot.cycles.ladder import escalation_row, renewal_documents
 from bot.links import supplier_link
 from bot.models import AccessToken, LadderLevel, LadderStep, Uitvraag
 from bot.timeutil import day_start
@@ -96,6 +96,8 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
                     "cycle": fact.cycle,
                     "deadline": fact.deadline.date(),
                     "days_left": days_left,
+                    "kind": fact.kind,
+                    "documents": [t.get(fact.language) or t["nl"] for t in renewal_documents(context, fact)],
                     "link": supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
                     "owner_name": owner.owner_name,
                     "owner_email": owner.owner_email,

@@ -44,6 +44,8 @@ KINDS: dict[str, dict[str, Any]] = {
         "cycle": "2026-Q4",
         "deadline": date(2026, 10, 31),
         "days_left": 3,
+        "kind": "regular",  # regular | follow-up | evidence (a renewal: `documents` names what is still missing)
+        "documents": [],
         "link": "https://uitvraag.example/q/TOKEN",
         "owner_name": "Olga Eigenaar",
         "owner_email": "olga@gemeente.example",
@@ -91,8 +93,10 @@ KINDS: dict[str, dict[str, Any]] = {
         "organisation_name": "Gemeente Testdorp",
         "items": [
             {
-                "reason": "overdue",  # overdue | findings | evidence-expiring | evidence-lapsed | unreachable
+                # overdue | findings | evidence-expiring | evidence-lapsed | renewal-late | unreachable
+                "reason": "overdue",
                 "supplier_name": "Leverancier BV",
+                "questionnaire_title": "BIO2-leveranciersvragenlijst",  # each line names its questionnaire
                 "contracts": _CONTRACTS,
                 "cycle": "2026-Q4",
                 "deadline": date(2026, 10, 31),
@@ -103,6 +107,7 @@ KINDS: dict[str, dict[str, Any]] = {
             {
                 "reason": "findings",
                 "supplier_name": "Hosting NV",
+                "questionnaire_title": "BIO2-leveranciersvragenlijst",
                 "contracts": _CONTRACTS[:1],
                 "cycle": "2026-Q4",
                 "deadline": date(2026, 10, 31),

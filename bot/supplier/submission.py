@@ -24,6 +24,7 @@ from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
 from bot.supplier.drafts import Frozen, lock_uitvraag
 from bot.supplier.receipt_links import receipt_link
 from bot.supplier.state import UitvraagState, load_state
+from bot.uitvragen import end_renewals_answered_by
 
 RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
 
@@ -101,10 +102,12 @@ def completeness_errors(state: UitvraagState) -> list[FieldError]:
     errors = []
     for question in state.visible_questions():
         if question.required and not state.is_answered(question):
+            # The summary lists every open question: each line names its question, so the list can be read.
+            text_nl, text_en = question.text.get("nl"), question.text.get("en") or question.text.get("nl")
             if question.type == "evidence":
-                nl, en = "Upload een document bij deze vraag.", "Upload a document for this question."
+                nl, en = f"Document ontbreekt: {text_nl}", f"Document missing: {text_en}"
             else:
-                nl, en = "Deze vraag is nog niet beantwoord.", "This question has not been answered yet."
+                nl, en = f"Nog niet beantwoord: {text_nl}", f"Not answered yet: {text_en}"
             errors.append(FieldError(field_id(question.id), nl, en, question.id, question.section))
         if question.expiry:
             for row in state.evidence.get(question.id, []):
@@ -202,6 +205,13 @@ def submit(
         session.flush()  # the unique submission per uitvraag: a concurrent loser fails here, before anything else
         _freeze_answers(session, state, now=now)
         _judge(session, state, uitvraag, now=now, actor=actor)
+        # A document brought anew here (not the one carried over) ends an open renewal request asking for it.
+        renewed = {
+            qid
+            for qid, files in state.evidence.items()
+            if any(f.uitvraag_id == uitvraag_id and not f.carried_over for f in files)
+        }
+        end_renewals_answered_by(session, uitvraag=uitvraag, renewed=renewed, now=now, actor=actor)
         uitvraag.status = UitvraagStatus.SUBMITTED
         uitvraag.submitted_at = now
         session.add(uitvraag)

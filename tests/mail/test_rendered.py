@@ -28,6 +28,10 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "invitation-one-contract": ("invitation", dict(KINDS["invitation"], contracts=_ONE_CONTRACT)),
     "reminder-one-day": ("reminder", dict(KINDS["reminder"], days_left=1, contracts=_ONE_CONTRACT)),
     "reminder-overdue": ("reminder", dict(KINDS["reminder"], days_left=0)),
+    "reminder-renewal": (
+        "reminder",
+        dict(KINDS["reminder"], kind="evidence", documents=["Upload het ISO 27001-certificaat."], days_left=5),
+    ),
     "follow-up-two-questions-no-remark": (
         "follow-up",
         dict(
@@ -51,7 +55,8 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             items=[
                 dict(_DIGEST["items"][0], reason=reason, score=None, risk_label="hoog" if n % 2 else "")
                 for n, reason in enumerate(
-                    ("overdue", "findings", "evidence-expiring", "evidence-lapsed", "unreachable", "something-new")
+                    ("overdue", "findings", "evidence-expiring", "evidence-lapsed", "renewal-late", "unreachable")
+                    + ("something-new",)
                 )
             ]
             + [
