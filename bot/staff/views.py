@@ -154,6 +154,12 @@ def _act(uitvraag_row: Uitvraag, do: Any, success: str, anchor: str = "") -> Any
     return redirect(back)
 
 
+def _unconfirmed(row: Uitvraag) -> Any:
+    """A link action posted without its confirmation (an old page, a stray request): nothing happens."""
+    flash(_("Nothing was changed: confirm the action first."), "error")
+    return redirect(url_for("staff.uitvraag", uitvraag_id=row.id, _anchor="link"))
+
+
 @bp.post("/findings/<int:finding_id>/accept")
 @login_required
 def accept_risk(finding_id: int) -> Any:
@@ -254,6 +260,8 @@ def extend_deadline(uitvraag_id: int) -> Any:
 @login_required
 def resend_link(uitvraag_id: int) -> Any:
     row = scoped_or_404(Uitvraag, uitvraag_id)
+    if request.form.get("confirm") != "yes":
+        return _unconfirmed(row)
 
     def do(db: Any) -> Any:
         return actions.resend_link(db, actor=staff(), uitvraag=row, now=now(), mail=_mail_settings())
@@ -270,6 +278,8 @@ def resend_link(uitvraag_id: int) -> Any:
 @login_required
 def revoke_link(uitvraag_id: int) -> Any:
     row = scoped_or_404(Uitvraag, uitvraag_id)
+    if request.form.get("confirm") != "yes":
+        return _unconfirmed(row)
 
     def do(db: Any) -> Any:
         return actions.revoke_link(db, actor=staff(), uitvraag=row, now=now())
