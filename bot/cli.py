@@ -32,6 +32,9 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.mail.cli", "mail_group"),
     ("bot.questionnaires.cli", "questionnaires_group"),
     ("bot.supplier.cli", "receipt_group"),
+    ("bot.ops_cli", "retention_command"),
+    ("bot.ops_cli", "backup_command"),
+    ("bot.ops_cli", "restore_command"),
 ]
 
 

@@ -89,6 +89,14 @@ class Settings:
     METRICS_ENABLED: bool = False
     METRICS_TOKEN: str = ""
     WORKER_STALE_SECONDS: int = 0
+    # Retention (AVG, Archiefwet): days each kind is kept (0: for ever); see bot/retention.py. Answers, submissions
+    # and evidence count from the end of the last contract they cover; the worker removes what is older daily.
+    RETENTION_EVIDENCE_DAYS: int = 2557  # seven years
+    RETENTION_ANSWERS_DAYS: int = 2557
+    RETENTION_AUDIT_DAYS: int = 2557
+    RETENTION_OUTBOX_BODY_DAYS: int = 30
+    RETENTION_SIGNIN_TOKEN_DAYS: int = 30
+    RETENTION_RATE_LIMIT_DAYS: int = 2
 
     def as_config(self) -> dict[str, Any]:
         """The settings as `app.config` keys (lists where code expects lists)."""

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot.models import WorkerStatus
 
 TICK = "tick"
+RETENTION = "retention"  # the daily retention run, on the worker's clock (bot/cycles/worker.py)
 
 
 def holder() -> str:

@@ -346,8 +346,10 @@ class Submission(SQLModel, table=True):
     respondent_name: str = Field(max_length=200)
     respondent_role: str = Field(max_length=200)
     respondent_email: str = Field(max_length=254)
-    canonical: str  # the canonical JSON the digest was computed over
+    canonical: str  # the canonical JSON the digest was computed over ("" once retention removed it)
     digest: str = Field(max_length=64, index=True)
+    # Retention removed the canonical document and the respondent (bot/retention.py); the digest stays.
+    purged_at: datetime | None = _ts()
 
 
 class Finding(SQLModel, table=True):
@@ -450,10 +452,12 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime | None = _ts(nullable=False)
     sent_at: datetime | None = _ts()
+    # Retention emptied the body (text, HTML, MIME) of this sent or failed mail; the row itself stays.
+    body_purged_at: datetime | None = _ts()
 
 
 class AuditLog(SQLModel, table=True):
-    """Who did what, and when. Rows are only ever added."""
+    """Who did what, and when. Rows are only ever added, and removed only by retention (`retention.purged`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime | None = _ts(nullable=False, index=True)

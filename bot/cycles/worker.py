@@ -29,6 +29,7 @@ from bot.cycles.planner import PlanReport, plan_cycles
 from bot.cycles.sweep import sweep
 from bot.db import session_scope
 from bot.mail.delivery import DeliveryReport, send_due
+from bot.retention import apply_retention
 
 log = logging.getLogger(__name__)
 # APScheduler logs "Running job ... executed successfully" every tick; our own tick line says what happened.
@@ -160,6 +161,25 @@ def run_tick(worker: Worker) -> None:
             )
     except Exception:  # noqa: BLE001 - a missed heartbeat shows as an old tick; the work itself is done
         log.exception("could not record the tick's heartbeat")
+    run_retention_if_due(worker.engine, worker.config, worker.clock.now())
+
+
+def run_retention_if_due(engine: Engine, config: Mapping[str, Any], now: datetime) -> bool:
+    """Apply retention once per (UTC) day, on the first tick of the day; its run is recorded as job `retention`."""
+    try:
+        with session_scope(engine) as session:
+            last = heartbeat.last_run(session, heartbeat.RETENTION)
+            if last is not None and last.last_started_at is not None and last.last_started_at.date() >= now.date():
+                return False
+            plans = apply_retention(session, config=config, now=now)
+            heartbeat.record_run(session, name=heartbeat.RETENTION, started=now, finished=now, errors=0)
+    except Exception:  # noqa: BLE001 - retried on the next tick; the tick's own work is done
+        log.exception("retention failed")
+        return False
+    removed = {plan.kind.name: len(plan.items) for plan in plans if plan.items}
+    if removed:
+        log.info("retention: removed %s", ", ".join(f"{count} {name}" for name, count in removed.items()))
+    return True
 
 
 def run_worker(*, engine: Engine, config: Mapping[str, Any], start: datetime | None = None, once: bool = False) -> int:

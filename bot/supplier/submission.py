@@ -321,7 +321,9 @@ def receipt_document(submission: Submission) -> dict[str, Any]:
         "uitvraag": submission.uitvraag_id,
         "digest": submission.digest,
         "algorithm": "sha256 over the canonical JSON of `canonical` (sorted keys, no whitespace, UTF-8)",
-        "canonical": json.loads(submission.canonical),
+        # None once retention removed the answers: the digest alone remains, to check a supplier's own copy.
+        "canonical": json.loads(submission.canonical) if submission.purged_at is None else None,
+        "purged_at": submission.purged_at.isoformat() if submission.purged_at else None,
     }
 
 
@@ -352,6 +354,19 @@ def verify_receipt(session: Session, document: Any) -> Verification:
         stored = session.exec(select(Submission).where(Submission.uitvraag_id == uitvraag_id)).first()
     if stored is None:
         return Verification(False, [*messages, f"No submission of uitvraag {uitvraag_id} is in the database."])
+    if stored.purged_at is not None:
+        # Retention removed the stored answers; the kept digest still tells a true copy from a changed one.
+        if stored.digest == recomputed:
+            messages.append(
+                f"It matches the digest kept for the submission of uitvraag {uitvraag_id} of {stored.submitted_at}; "
+                f"the stored answers were removed on {stored.purged_at:%Y-%m-%d} under the retention policy."
+            )
+            return Verification(ok, messages)
+        messages.append(
+            f"It does not match the digest kept for uitvraag {uitvraag_id} (stored {stored.digest}); its stored "
+            f"answers were removed on {stored.purged_at:%Y-%m-%d} under the retention policy."
+        )
+        return Verification(False, messages)
     if digest_of(stored.canonical) != stored.digest:
         ok = False
         messages.append(f"The stored submission of uitvraag {uitvraag_id} no longer matches its own digest.")
