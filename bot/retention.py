@@ -168,10 +168,15 @@ def _find_audit(session: Session, cutoff: datetime) -> list[Item]:
     return [Item(r.id, f"audit entry {r.id} of {r.at:%Y-%m-%d}: {r.action}") for r in rows]
 
 
-def _purge_audit(session: Session, ids: list[int], now: datetime, config: Mapping[str, Any]) -> list[Path]:
-    t = AuditLog.__table__.c  # type: ignore[attr-defined]
-    session.execute(sa.delete(AuditLog.__table__).where(t.id.in_(ids)))  # type: ignore[attr-defined]
-    return []
+def _delete_rows(model: Any) -> Callable[[Session, list[int], datetime, Mapping[str, Any]], list[Path]]:
+    """A purge that deletes the rows of `model` with the given ids."""
+    table = model.__table__
+
+    def purge(session: Session, ids: list[int], now: datetime, config: Mapping[str, Any]) -> list[Path]:
+        session.execute(sa.delete(table).where(table.c.id.in_(ids)))
+        return []
+
+    return purge
 
 
 def _mail_done_before(cutoff: datetime) -> Any:
@@ -211,22 +216,10 @@ def _find_signin(session: Session, cutoff: datetime) -> list[Item]:
     return [Item(r.id, f"sign-in link {r.id}, expired {r.expires_at:%Y-%m-%d %H:%M}") for r in rows]
 
 
-def _purge_signin(session: Session, ids: list[int], now: datetime, config: Mapping[str, Any]) -> list[Path]:
-    t = SignInToken.__table__.c  # type: ignore[attr-defined]
-    session.execute(sa.delete(SignInToken.__table__).where(t.id.in_(ids)))  # type: ignore[attr-defined]
-    return []
-
-
 def _find_rate_limits(session: Session, cutoff: datetime) -> list[Item]:
     t = RateLimitHit.__table__.c  # type: ignore[attr-defined]
     rows = session.execute(sa.select(t.id, t.window_start).where(t.window_start < cutoff).order_by(t.id))
     return [Item(r.id, f"rate-limit counter {r.id} of {r.window_start:%Y-%m-%d %H:%M}") for r in rows]
-
-
-def _purge_rate_limits(session: Session, ids: list[int], now: datetime, config: Mapping[str, Any]) -> list[Path]:
-    t = RateLimitHit.__table__.c  # type: ignore[attr-defined]
-    session.execute(sa.delete(RateLimitHit.__table__).where(t.id.in_(ids)))  # type: ignore[attr-defined]
-    return []
 
 
 KINDS: tuple[Kind, ...] = (
@@ -240,7 +233,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "answers", "RETENTION_ANSWERS_DAYS", "after every contract of the uitvraag ended", _find_answers, _purge_answers
     ),
-    Kind("audit-log", "RETENTION_AUDIT_DAYS", "after the entry was written", _find_audit, _purge_audit),
+    Kind("audit-log", "RETENTION_AUDIT_DAYS", "after the entry was written", _find_audit, _delete_rows(AuditLog)),
     Kind(
         "outbox-bodies",
         "RETENTION_OUTBOX_BODY_DAYS",
@@ -248,13 +241,19 @@ KINDS: tuple[Kind, ...] = (
         _find_mail_bodies,
         _purge_mail_bodies,
     ),
-    Kind("signin-tokens", "RETENTION_SIGNIN_TOKEN_DAYS", "after the link expired", _find_signin, _purge_signin),
+    Kind(
+        "signin-tokens",
+        "RETENTION_SIGNIN_TOKEN_DAYS",
+        "after the link expired",
+        _find_signin,
+        _delete_rows(SignInToken),
+    ),
     Kind(
         "rate-limits",
         "RETENTION_RATE_LIMIT_DAYS",
         "after the counting window began",
         _find_rate_limits,
-        _purge_rate_limits,
+        _delete_rows(RateLimitHit),
     ),
 )
 KIND_NAMES = tuple(kind.name for kind in KINDS)
