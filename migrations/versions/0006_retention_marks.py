@@ -1,7 +1,7 @@
 """retention marks: when a submission's answers and a mail's body were removed
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03 14:00:14.164558
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
