@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from bot import audit, emails
 from bot.db import get_session
 from bot.models import Contract, Organisation, Role, Service, StaffUser, Supplier
+from bot.register_xlsx import XlsxError, is_xlsx, xlsx_records
 from bot.timeutil import utcnow
 
 COLUMNS = (
@@ -207,16 +208,26 @@ def _normalise_kvk(value: str) -> str | None:
 
 
 def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
-    """Parse and validate a register CSV. Raises RegisterError listing every problem; returns rows otherwise."""
-    text = decode(data)
-    if not text.strip():
+    """Parse and validate a register: a CSV as Excel saves it, or an Excel workbook (.xlsx, its first sheet).
+
+    Both go through the same rules. Raises RegisterError listing every problem; returns rows otherwise.
+    """
+    if is_xlsx(data):
+        try:
+            records = iter(xlsx_records(data))
+        except XlsxError as error:
+            raise RegisterError([f"{source}: {error}"]) from None
+    else:
+        text = decode(data)
+        first_line = text.splitlines()[0] if text.strip() else ""
+        delimiter = max((";", ",", "\t"), key=first_line.count)
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(records, None)
+    if header is None or not any(h.strip() for h in header):
         raise RegisterError(
             [f"{source}: the file is empty; expected a header row with the columns {', '.join(COLUMNS)}"]
         )
-    first_line = text.splitlines()[0]
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader)
+    reader = records
     columns: dict[str, int] = {}
     problems: list[str] = []
     for index, raw in enumerate(header):
@@ -335,10 +346,26 @@ class _Services:
         return service
 
 
-def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, actor: str) -> ImportReport:
+def only_organisation(rows: list[RegisterRow], organisation: Organisation, *, source: str = "file") -> None:
+    """Refuse rows of other organisations (an administrator's upload is for their own municipality only)."""
+    names = {organisation.name.lower()}  # apply_register finds organisations by name
+    problems = [
+        f"{source}: row {row.line}, column organisation: {row.organisation!r} is not {organisation.name}; "
+        "this upload is for your own organisation only"
+        for row in rows
+        if row.organisation.lower() not in names
+    ]
+    if problems:
+        raise RegisterError(problems)
+
+
+def apply_register(
+    session: Session, *, rows: list[RegisterRow], now: datetime, actor: str, organisation_id: int | None = None
+) -> ImportReport:
     """Create or update organisations, suppliers, contracts and contract managers from validated rows.
 
-    The caller commits (or rolls back, for a dry run).
+    `organisation_id` files the audit entry under that organisation (a web upload). The caller commits (or rolls
+    back, for a dry run).
     """
     report = ImportReport()
     services = _Services(session)
@@ -447,6 +474,7 @@ def apply_register(session: Session, *, rows: list[RegisterRow], now: datetime, 
         now=now,
         actor=actor,
         action="register.import",
+        organisation_id=organisation_id,
         detail={"summary": report.summary(), "rows": len(rows)},
     )
     return report

@@ -114,7 +114,7 @@ def _safe_next(target: str | None) -> str:
     # Only a path inside the staff area: never an open redirect to another site.
     if target and target.startswith("/staff/") and not target.startswith("//"):
         return target
-    return url_for("staff.overview")
+    return url_for("staff.attention")
 
 
 @bp.before_request

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.staff import auth, export_views, sso_views, views
+from bot.staff import admin_views, auth, export_views, sso_views, views
 from bot.staff.blueprint import bp
 
-ROUTE_MODULES = (auth, export_views, sso_views, views)  # each adds its views to `bp` when imported
+ROUTE_MODULES = (admin_views, auth, export_views, sso_views, views)  # each adds its views to `bp` when imported
 
 __all__ = ["ROUTE_MODULES", "bp"]

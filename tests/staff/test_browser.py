@@ -79,7 +79,10 @@ def test_contract_owner_signs_in_reviews_accepts_requests_improvement_and_export
     assert_accessible(page)
     page.get_by_role("button", name="Aanmelden").click()
 
-    # The overview.
+    # Signed in, she lands on what needs her attention; the overview is one click away.
+    page.get_by_role("heading", name="Aandacht nodig").wait_for()
+    assert_accessible(page)
+    page.get_by_role("link", name="Overzicht", exact=True).click()
     page.get_by_role("heading", name="Overzicht 2026-Q4").wait_for()
     counts = page.locator("#counts")
     assert "1 Ingediend" in " ".join(counts.inner_text().split())

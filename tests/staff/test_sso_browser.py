@@ -119,7 +119,7 @@ def test_contract_manager_signs_in_with_sso_and_signs_out_at_the_provider_too(br
     page.goto(f"{base}/staff/signin")
     assert_accessible(page)
     sign_in_at_provider(page, base, "olga")
-    page.wait_for_url(f"{base}/staff/")
+    page.wait_for_url(f"{base}/staff/attention")
     assert "Aangemeld als Olga Eigenaar" in page.locator("footer").inner_text()
     session.expire_all()
     signed_in = session.exec(select(AuditLog).where(AuditLog.action == "staff.signed-in")).one()
@@ -163,7 +163,7 @@ def test_a_replayed_code_signs_no_one_in(browser_page, site, session):
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url))
     sign_in_at_provider(page, base, "olga")
-    page.wait_for_url(f"{base}/staff/")
+    page.wait_for_url(f"{base}/staff/attention")
     used = next(url for url in seen if "/staff/sso/testdorp/callback" in url)
     page.get_by_role("button", name="Afmelden").click()
     page.get_by_role("button", name="Yes, sign me out").click()
@@ -226,7 +226,7 @@ def test_group_mapping_gives_roles_and_creates_users_just_in_time(browser_page, 
     session.commit()
     page, base = browser_page, site.url
     sign_in_at_provider(page, base, "gert")  # unknown here, in the CISO group: created as CISO
-    page.wait_for_url(f"{base}/staff/")
+    page.wait_for_url(f"{base}/staff/attention")
     assert "CISO" in page.locator("footer").inner_text()
     session.expire_all()
     gert = session.exec(select(StaffUser).where(StaffUser.email == "gert@testdorp.nl")).one()
@@ -235,7 +235,7 @@ def test_group_mapping_gives_roles_and_creates_users_just_in_time(browser_page, 
 
     page.context.clear_cookies()
     sign_in_at_provider(page, base, "piet")  # a contract manager here, in the admin group: now admin
-    page.wait_for_url(f"{base}/staff/")
+    page.wait_for_url(f"{base}/staff/attention")
     session.expire_all()
     assert session.get(StaffUser, world.other_manager.id).role == "admin"
     change = session.exec(select(AuditLog).where(AuditLog.action == "staff.user-role-changed")).one()
