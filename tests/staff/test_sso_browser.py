@@ -250,3 +250,54 @@ def test_group_mapping_gives_roles_and_creates_users_just_in_time(browser_page, 
     sign_in_at_provider(page, base, "nobody")  # in no mapped group: no role to give, so not created
     page.get_by_role("heading", name="Aanmelden mislukt").wait_for()
     assert refusals(session)[-1]["reason"] == "no-role"
+
+
+def test_the_administrator_signs_in_by_sso_imports_an_xlsx_register_and_changes_an_owner(
+    browser_page, site, session, world, now, tmp_path
+):
+    """The acceptance walk: SSO sign-in, the attention page, an .xlsx upload with its preview, confirm, the new
+    contract, a new owner, and the audit entry. Every page passes axe-core, and reads at 390 px wide."""
+    from tests.staff.test_admin import XLSX_ROWS, xlsx_bytes
+
+    configure(
+        session, organisation=world.organisation, now=now, actor="test", groups_claim="groups",
+        group_roles={"g-admin": "admin"},
+    )  # fmt: skip
+    session.commit()
+    page, base = browser_page, site.url
+    sign_in_at_provider(page, base, "piet")  # Piet is in the admin group
+    page.wait_for_url(f"{base}/staff/attention")
+    page.get_by_role("heading", name="Aandacht nodig").wait_for()
+    assert "Open kritieke en hoge bevindingen" in page.locator("main").inner_text()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Contracten").click()
+    page.get_by_role("link", name="Contractregister uploaden").click()
+    assert_accessible(page)
+    register = tmp_path / "register.xlsx"
+    register.write_bytes(xlsx_bytes(XLSX_ROWS))
+    page.get_by_label("Registerbestand").set_input_files(str(register))
+    page.get_by_role("button", name="Toon wat er zou veranderen").click()
+    page.get_by_role("heading", name="Voorbeeld: er is nog niets gewijzigd").wait_for()
+    assert "row 2: new contract TD-100 (E-depot)" in page.locator("#preview").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Inlezen bevestigen").click()
+    page.get_by_text("Het register is ingelezen: 2 contracten aangemaakt").wait_for()
+
+    page.get_by_label("Zoeken").fill("TD-100")
+    page.get_by_role("button", name="Filteren").click()
+    page.get_by_role("link", name="TD-100").click()
+    page.get_by_role("heading", name="TD-100: E-depot").wait_for()
+    assert_accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_label("Contracteigenaar", exact=True).fill("Nina Nieuw")
+    page.get_by_label("E-mailadres van de contracteigenaar").fill("nina@testdorp.nl")
+    page.get_by_role("button", name="Opslaan").click()
+    page.get_by_text("Het contract is opgeslagen.").wait_for()
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.get_by_role("link", name="Auditlog").click()
+    log = page.locator("#audit").inner_text()
+    assert "contract.updated" in log and "register.import" in log
+    assert_accessible(page)
