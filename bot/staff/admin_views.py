@@ -63,6 +63,7 @@ def attention() -> Any:
     supplier_ids = {u.supplier_id for u in data.overdue} | {u.supplier_id for _f, u in data.findings}
     supplier_ids |= {u.supplier_id for _f, u in data.acceptances_ending}
     supplier_ids |= {u.supplier_id for _e, u in data.certificates_expiring}
+    supplier_ids |= {u.supplier_id for _r, _f, u in data.acceptances_awaiting_approval}
     suppliers = {
         s.id: s.name
         for s in db.exec(select(Supplier).where(Supplier.id.in_(sorted(supplier_ids)))).all()  # type: ignore[union-attr]
