@@ -102,8 +102,8 @@ def test_every_staff_route_needs_a_signed_in_user(app, client, world):
     [
         ("review", {}),
         ("extend", {"deadline": "2099-01-01"}),
-        ("resend", {}),
-        ("revoke", {}),
+        ("resend", {"confirm": "yes"}),  # confirmed, so the refusal is about whose contract it is
+        ("revoke", {"confirm": "yes"}),
         ("improve", {"question_ids": "mfa-remote-admin", "remark": "graag", "deadline": "2099-01-01"}),
     ],
 )
