@@ -1,59 +1,51 @@
-"""Friendly error pages in Dutch with an English line; never a stack trace outside debug mode."""
+"""Friendly error pages in the page's language (Dutch with an English line by default); never a stack trace
+outside debug mode."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import force_locale, lazy_gettext
+from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from bot.i18n import page_locale
 
 log = logging.getLogger(__name__)
 
-# (Dutch title, Dutch explanation, English title, English explanation) per status code.
-MESSAGES: dict[int, tuple[str, str, str, str]] = {
+# The title and explanation of each status code's page.
+MESSAGES: dict[int, tuple[LazyString, LazyString]] = {
     400: (
-        "Dit verzoek klopt niet",
-        "De pagina kreeg gegevens die zij niet kan verwerken. Ga terug en probeer het opnieuw.",
-        "Bad request",
-        "The page received data it cannot handle. Go back and try again.",
+        lazy_gettext("Bad request"),
+        lazy_gettext("The page received data it cannot handle. Go back and try again."),
     ),
     403: (
-        "Geen toegang",
-        "U mag deze pagina niet bekijken of deze handeling niet uitvoeren.",
-        "Forbidden",
-        "You may not view this page or take this action.",
+        lazy_gettext("Forbidden"),
+        lazy_gettext("You may not view this page or take this action."),
     ),
     404: (
-        "Pagina niet gevonden",
-        "Deze pagina bestaat niet (meer). Controleer het adres, of gebruik de link uit uw e-mail opnieuw.",
-        "Page not found",
-        "This page does not exist (any more). Check the address, or use the link from your e-mail again.",
+        lazy_gettext("Page not found"),
+        lazy_gettext("This page does not exist (any more). Check the address, or use the link from your e-mail again."),
     ),
     405: (
-        "Deze handeling kan hier niet",
-        "Deze pagina ondersteunt deze handeling niet. Ga terug en gebruik de knoppen op de pagina.",
-        "Method not allowed",
-        "This page does not support this action. Go back and use the buttons on the page.",
+        lazy_gettext("Method not allowed"),
+        lazy_gettext("This page does not support this action. Go back and use the buttons on the page."),
     ),
     413: (
-        "Het bestand is te groot",
-        "Wat u verstuurde is groter dan toegestaan. Kies een kleiner bestand.",
-        "Too large",
-        "What you sent is larger than allowed. Choose a smaller file.",
+        lazy_gettext("Too large"),
+        lazy_gettext("What you sent is larger than allowed. Choose a smaller file."),
     ),
     429: (
-        "Te veel verzoeken",
-        "U hebt in korte tijd te veel verzoeken gedaan. Wacht een kwartier en probeer het opnieuw.",
-        "Too many requests",
-        "You made too many requests in a short time. Wait fifteen minutes and try again.",
+        lazy_gettext("Too many requests"),
+        lazy_gettext("You made too many requests in a short time. Wait fifteen minutes and try again."),
     ),
     500: (
-        "Er ging iets mis",
-        "Er ging aan onze kant iets mis. Probeer het later opnieuw; uw opgeslagen antwoorden blijven bewaard.",
-        "Something went wrong",
-        "Something went wrong on our side. Try again later; your saved answers are kept.",
+        lazy_gettext("Something went wrong"),
+        lazy_gettext("Something went wrong on our side. Try again later; your saved answers are kept."),
     ),
 }
+TRY_LATER = lazy_gettext("Try again later.")
 
 
 def wants_json() -> bool:
@@ -62,19 +54,15 @@ def wants_json() -> bool:
 
 def _page(error: HTTPException) -> str:
     code = error.code or 500
-    nl_title, nl_text, en_title, en_text = MESSAGES.get(
-        code, (error.name, "Probeer het later opnieuw.", error.name, "Try again later.")
-    )
+    title, text = MESSAGES.get(code, (error.name, TRY_LATER))
     # A view that aborts with its own explanation (already in the user's language) keeps it.
     custom = error.description if error.description != type(error).description else None
-    return render_template(
-        "error.html",
-        code=code,
-        title=nl_title,
-        text=custom or nl_text,
-        en_title=en_title,
-        en_text=None if custom else en_text,
-    )
+    # Someone who cannot read the page's Dutch gets one English line (the page itself may be English already).
+    english = None
+    if page_locale() != "en" and custom is None:
+        with force_locale("en"):
+            english = f"{title}: {text}"
+    return render_template("error.html", code=code, title=str(title), text=custom or str(text), english=english)
 
 
 def init_app(app: Flask) -> None:

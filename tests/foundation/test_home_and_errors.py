@@ -32,3 +32,18 @@ def test_an_error_with_its_own_explanation_keeps_it(app, client):
 def test_api_errors_stay_json(client):
     response = client.get("/api/does-not-exist")
     assert response.status_code == 404 and response.is_json
+
+
+def test_an_error_on_an_english_page_is_in_english(app, client):
+    from flask import abort, g
+
+    @app.get("/_english_page_for_test")
+    def _english():  # type: ignore[no-untyped-def]
+        g.lang = "en"  # as the supplier form's switch or a staff user's language sets it
+        abort(404)
+
+    response = client.get("/_english_page_for_test")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Page not found" in page and "To the home page" in page and "Error code 404" in page
+    assert "Pagina niet gevonden" not in page
