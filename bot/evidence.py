@@ -18,6 +18,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlmodel import Session
 
 from bot.models import EvidenceFile
@@ -45,15 +47,14 @@ _MAX_ZIP_MEMBERS = 10_000  # a real Office document has dozens; more is not a do
 
 
 class UploadError(ValueError):
-    """An upload was refused; `nl` and `en` say why, in words the supplier can act on."""
+    """An upload was refused; `message` says why, in words the supplier can act on (a gettext text)."""
 
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl = nl
-        self.en = en
+    def __init__(self, message: LazyString) -> None:
+        super().__init__(message)
+        self.message = message
 
-    def message(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,7 @@ def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
         if total > max_bytes:
             mb = max_bytes // (1024 * 1024)
             raise UploadError(
-                f"Het bestand is groter dan {mb} MB. Verklein het of lever een samenvatting aan.",
-                f"The file is larger than {mb} MB. Make it smaller or upload a summary.",
+                lazy_gettext("The file is larger than %(mb)s MB. Make it smaller or upload a summary.", mb=mb),
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -130,19 +130,24 @@ def check_upload(data: bytes, filename: str) -> CheckedUpload:
     """Check that `data` is an accepted document whose content matches its file name; raise UploadError if not."""
     name = clean_name(filename or "")
     if not data:
-        raise UploadError(f"Het bestand {name} is leeg.", f"The file {name} is empty.")
+        raise UploadError(lazy_gettext("The file %(name)s is empty.", name=name))
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in TYPES:
         raise UploadError(
-            f"Het bestand {name} heeft geen toegestaan type. Toegestaan: PDF, PNG, JPEG, Word, Excel, PowerPoint.",
-            f"The file {name} is not of an accepted type. Accepted: PDF, PNG, JPEG, Word, Excel, PowerPoint.",
+            lazy_gettext(
+                "The file %(name)s is not of an accepted type. Accepted: PDF, PNG, JPEG, Word, Excel, PowerPoint.",
+                name=name,
+            ),
         )
     content_type, expected = TYPES[extension]
     found = sniff(data)
     if found != expected:
         raise UploadError(
-            f"De inhoud van {name} is geen geldig .{extension}-bestand. Lever het document aan in zijn eigen formaat.",
-            f"The content of {name} is not a valid .{extension} file. Upload the document in its own format.",
+            lazy_gettext(
+                "The content of %(name)s is not a valid .%(extension)s file. Upload the document in its own format.",
+                name=name,
+                extension=extension,
+            ),
         )
     return CheckedUpload(data, name, extension, content_type, hashlib.sha256(data).hexdigest())
 

@@ -53,6 +53,15 @@ def page_locale() -> str:
     return str(flask_babel.get_locale() or DEFAULT_LOCALE)
 
 
+def in_each_language(text: object) -> dict[str, str]:
+    """A gettext text (a lazy string) read in every language: `{"nl": ..., "en": ...}`, for the API's messages."""
+    found = {}
+    for language in LANGUAGES:
+        with flask_babel.force_locale(language):
+            found[language] = str(text)
+    return found
+
+
 def format_day(value: date | datetime | None) -> str:
     """A date as people read it, in the page's language: "2 januari 2027" (a moment: its Amsterdam date)."""
     return "" if value is None else format_long_date(value, page_locale())

@@ -1,4 +1,4 @@
-"""Answer values: read from a posted form or a JSON body, checked against the question, with errors in nl and en.
+"""Answer values: read from a posted form or a JSON body, checked against the question, with errors as gettext texts.
 
 The stored form of each type is described in `bot/questionnaires/model.py`. `None` means "no answer".
 """
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from werkzeug.datastructures import MultiDict
 
 from bot.questionnaires.model import Question
@@ -21,23 +23,24 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class FieldError:
-    """A problem with one field: `field` is the HTML id of the input to link to from the error summary."""
+    """A problem with one field: `field` is the HTML id of the input to link to from the error summary; `message`
+    says what is wrong (a gettext text, read in the page's language when shown)."""
 
     field: str
-    nl: str
-    en: str
+    message: LazyString
     question_id: str | None = None
     section_id: str | None = None
 
-    def message(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
-
 
 class InvalidAnswer(ValueError):
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl = nl
-        self.en = en
+    """A value the question cannot take; `message` says why (a gettext text)."""
+
+    def __init__(self, message: LazyString) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def field_id(question_id: str) -> str:
@@ -49,19 +52,24 @@ def clean_text(value: str, *, limit: int) -> str:
     """Trim; refuse control characters (NUL and the like) and overlong text, with a message saying which."""
     if "\ufffd" in value:
         raise InvalidAnswer(
-            "De tekst bevat tekens die niet gelezen konden worden (geen geldige UTF-8). Typ de tekst opnieuw.",
-            "The text contains characters that could not be read (not valid UTF-8). Please type it again.",
+            lazy_gettext(
+                "The text contains characters that could not be read (not valid UTF-8). Please type it again."
+            ),
         )
     if CONTROL_CHARACTERS.search(value):
         raise InvalidAnswer(
-            "De tekst bevat onzichtbare stuurtekens (zoals een NUL-teken). Verwijder die en probeer opnieuw.",
-            "The text contains invisible control characters (such as a NUL character). Remove them and try again.",
+            lazy_gettext(
+                "The text contains invisible control characters (such as a NUL character). Remove them and try again."
+            ),
         )
     value = value.strip()
     if len(value) > limit:
         raise InvalidAnswer(
-            f"De tekst is {len(value)} tekens lang; het maximum is {limit}. Vat samen of lever een document aan.",
-            f"The text is {len(value)} characters long; the maximum is {limit}. Summarise, or upload a document.",
+            lazy_gettext(
+                "The text is %(length)s characters long; the maximum is %(limit)s. Summarise, or upload a document.",
+                length=len(value),
+                limit=limit,
+            ),
         )
     return value
 
@@ -75,8 +83,7 @@ def check_value(question: Question, value: Any) -> Any:
         allowed = question.option_values()
         if not isinstance(value, str) or value not in allowed:
             raise InvalidAnswer(
-                "Kies een van de mogelijke antwoorden.",
-                f"Choose one of the possible answers ({', '.join(allowed)}).",
+                lazy_gettext("Choose one of the possible answers (%(allowed)s).", allowed=", ".join(allowed)),
             )
         return value
     if kind == "multi-choice":
@@ -85,8 +92,7 @@ def check_value(question: Question, value: Any) -> Any:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v in allowed for v in value):
             raise InvalidAnswer(
-                "Kies alleen uit de mogelijke antwoorden.",
-                f"Choose only from the possible answers ({', '.join(allowed)}).",
+                lazy_gettext("Choose only from the possible answers (%(allowed)s).", allowed=", ".join(allowed)),
             )
         chosen = set(value)
         return [v for v in allowed if v in chosen]  # questionnaire order, no duplicates
@@ -98,22 +104,21 @@ def check_value(question: Question, value: Any) -> Any:
                     return parsed.isoformat()
             except ValueError:
                 pass
-        raise InvalidAnswer("Vul een datum in, bijvoorbeeld 2026-12-31.", "Enter a date, for example 2026-12-31.")
+        raise InvalidAnswer(lazy_gettext("Enter a date, for example 2026-12-31."))
     if kind == "number":
         number = _number(value)
         if number is None:
-            raise InvalidAnswer("Vul een getal in, bijvoorbeeld 24 of 4,5.", "Enter a number, for example 24 or 4.5.")
+            raise InvalidAnswer(lazy_gettext("Enter a number, for example 24 or 4.5."))
         return number
     if kind == "text":
         if not isinstance(value, str):
-            raise InvalidAnswer("Vul tekst in.", "Enter text.")
+            raise InvalidAnswer(lazy_gettext("Enter text."))
         return clean_text(value, limit=MAX_TEXT) or None
     if kind == "evidence":
         raise InvalidAnswer(
-            "Bij deze vraag hoort een document; upload het als bestand.",
-            "This question takes a document; upload it as a file.",
+            lazy_gettext("This question takes a document; upload it as a file."),
         )
-    raise InvalidAnswer("Onbekend vraagtype.", f"Unknown question type {kind!r}.")
+    raise InvalidAnswer(lazy_gettext("Unknown question type %(kind)s.", kind=kind))
 
 
 def _number(value: Any) -> int | float | None:
@@ -153,7 +158,6 @@ def parse_expiry(raw: str | None) -> date | None:
         parsed = None
     if parsed is None or len(text) != 10 or not 1900 <= parsed.year <= 2200:
         raise InvalidAnswer(
-            "Vul de vervaldatum van het document in als datum, bijvoorbeeld 2027-06-30.",
-            "Enter the document's expiry date as a date, for example 2027-06-30.",
+            lazy_gettext("Enter the document's expiry date as a date, for example 2027-06-30."),
         )
     return parsed

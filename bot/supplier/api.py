@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from bot.access import TokenState
 from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
+from bot.i18n import in_each_language
 from bot.mail.message import mail_domain
 from bot.models import EvidenceFile, UitvraagStatus
 from bot.supplier import logmask
@@ -66,7 +67,7 @@ def problem(status: int, error: str, message: str, **extra: Any) -> Response:
 
 
 def field_errors(errors: list[FieldError]) -> list[dict[str, Any]]:
-    return [{"field": e.field, "question_id": e.question_id, "message": {"nl": e.nl, "en": e.en}} for e in errors]
+    return [{"field": e.field, "question_id": e.question_id, "message": in_each_language(e.message)} for e in errors]
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -256,9 +257,8 @@ def upload(question_id: str) -> Response:
     try:
         expires_on = parse_expiry(request.form.get("expires_on"))
     except InvalidAnswer as error:
-        return problem(
-            422, "invalid", error.en, errors=[{"field": "expires_on", "message": {"nl": error.nl, "en": error.en}}]
-        )
+        message = in_each_language(error.message)
+        return problem(422, "invalid", message["en"], errors=[{"field": "expires_on", "message": message}])
     db = get_session()
     config = current_app.config
     try:
@@ -281,9 +281,8 @@ def upload(question_id: str) -> Response:
         )
     except UploadError as error:
         db.rollback()
-        return problem(
-            422, "upload-refused", error.en, errors=[{"field": "file", "message": {"nl": error.nl, "en": error.en}}]
-        )
+        message = in_each_language(error.message)
+        return problem(422, "upload-refused", message["en"], errors=[{"field": "file", "message": message}])
     db.commit()
     response = jsonify(_file(g.state, row))
     response.status_code = 201

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from flask_babel import lazy_gettext
 from sqlmodel import Session, select
 
 from bot import audit
@@ -76,8 +77,7 @@ def save_answers(
             errors.append(
                 FieldError(
                     field_id(question_id),
-                    f"Vraag {question_id} hoort niet bij deze uitvraag.",
-                    f"Question {question_id} is not part of this request.",
+                    lazy_gettext("Question %(question_id)s is not part of this request.", question_id=question_id),
                     question_id=question_id,
                 )
             )
@@ -87,7 +87,7 @@ def save_answers(
         try:
             checked[question_id] = check_value(question, raw)
         except InvalidAnswer as error:
-            errors.append(FieldError(field_id(question_id), error.nl, error.en, question_id, question.section))
+            errors.append(FieldError(field_id(question_id), error.message, question_id, question.section))
     if clear_others:
         for question_id, question in questions.items():
             if question_id not in values and question.type != "evidence":
@@ -128,9 +128,7 @@ def add_evidence(
     uitvraag = lock_uitvraag(session, state.uitvraag.id)  # type: ignore[arg-type]
     question = next((q for q in state.questionnaire.questions() if q.id == question_id), None)
     if question is None or not state.in_scope(question) or not question.accepts_evidence():
-        raise UploadError(
-            f"Bij vraag {question_id} hoort geen document.", f"Question {question_id} does not take a document."
-        )
+        raise UploadError(lazy_gettext("Question %(question_id)s does not take a document.", question_id=question_id))
     row = store_upload(
         session,
         uitvraag_id=uitvraag.id,  # type: ignore[arg-type]
@@ -207,7 +205,7 @@ def set_expiry(session: Session, *, state: UitvraagState, file_id: int, raw: str
     try:
         expires_on = parse_expiry(raw)
     except InvalidAnswer as error:
-        return FieldError(f"expires-{file_id}", error.nl, error.en, row.question_id)
+        return FieldError(f"expires-{file_id}", error.message, row.question_id)
     if row.expires_on != expires_on:
         row.expires_on = expires_on
         session.add(row)

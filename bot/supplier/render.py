@@ -69,7 +69,7 @@ def question_view(
     raw = raw or {}
     value = raw[question.id] if question.id in raw else state.answers.get(question.id)
     own_errors = [
-        e.message(lang) for e in (errors or []) if e.question_id == question.id and e.field == field_id(question.id)
+        str(e.message) for e in (errors or []) if e.question_id == question.id and e.field == field_id(question.id)
     ]
     view = QuestionView(
         question=question,
@@ -131,9 +131,9 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def error_for(errors: list[FieldError], field_name: str, lang: str) -> str:
+def error_for(errors: list[FieldError], field_name: str) -> str:
     """The message of the error on `field_name`, if any (expiry fields of documents, attestation fields)."""
-    return next((e.message(lang) for e in errors if e.field == field_name), "")
+    return next((str(e.message) for e in errors if e.field == field_name), "")
 
 
 def strings_for_js() -> dict[str, str]:

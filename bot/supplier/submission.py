@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import audit, emails
 from bot.findings import settle_earlier_findings
+from bot.i18n import page_locale
 from bot.mail import outbox
 from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, Uitvraag, UitvraagStatus
 from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
@@ -62,16 +65,16 @@ def check_attestation(raw: dict[str, Any]) -> tuple[Attestation | None, list[Fie
     """Read name, role, e-mail and the truthfulness confirmation; errors point at the attestation fields."""
     errors: list[FieldError] = []
     values: dict[str, str] = {}
-    labels = {"name": ("uw naam", "your name"), "role": ("uw functie", "your role")}
-    for key, (nl, en) in labels.items():
+    missing = {"name": lazy_gettext("Enter your name."), "role": lazy_gettext("Enter your role.")}
+    for key, message in missing.items():
         text = raw.get(key)
         try:
             value = clean_text(text, limit=200) if isinstance(text, str) else ""
         except InvalidAnswer as error:
-            errors.append(FieldError(f"attest-{key}", error.nl, error.en))
+            errors.append(FieldError(f"attest-{key}", error.message))
             continue
         if not value:
-            errors.append(FieldError(f"attest-{key}", f"Vul {nl} in.", f"Enter {en}."))
+            errors.append(FieldError(f"attest-{key}", message))
         values[key] = value
     email = raw.get("email")
     email = email.strip() if isinstance(email, str) else ""
@@ -79,8 +82,7 @@ def check_attestation(raw: dict[str, Any]) -> tuple[Attestation | None, list[Fie
         errors.append(
             FieldError(
                 "attest-email",
-                "Vul een geldig e-mailadres in, bijvoorbeeld naam@leverancier.nl.",
-                "Enter a valid e-mail address, for example name@supplier.com.",
+                lazy_gettext("Enter a valid e-mail address, for example name@supplier.com."),
             )
         )
     truthful = raw.get("truthful") in (True, "yes", "on", "true", "1")
@@ -88,8 +90,7 @@ def check_attestation(raw: dict[str, Any]) -> tuple[Attestation | None, list[Fie
         errors.append(
             FieldError(
                 "attest-truthful",
-                "Bevestig dat u de vragen naar waarheid hebt beantwoord.",
-                "Confirm that you answered the questions truthfully.",
+                lazy_gettext("Confirm that you answered the questions truthfully."),
             )
         )
     if errors:
@@ -102,21 +103,21 @@ def completeness_errors(state: UitvraagState) -> list[FieldError]:
     errors = []
     for question in state.visible_questions():
         if question.required and not state.is_answered(question):
-            # The summary lists every open question: each line names its question, so the list can be read.
-            text_nl, text_en = question.text.get("nl"), question.text.get("en") or question.text.get("nl")
+            # The summary lists every open question: each line names its question, so the list can be read; the
+            # question's text is taken in the language the page is read in.
+            text = LazyString(lambda q=question: q.text.get(page_locale()) or q.text.get("nl"))
             if question.type == "evidence":
-                nl, en = f"Document ontbreekt: {text_nl}", f"Document missing: {text_en}"
+                message = lazy_gettext("Document missing: %(question)s", question=text)
             else:
-                nl, en = f"Nog niet beantwoord: {text_nl}", f"Not answered yet: {text_en}"
-            errors.append(FieldError(field_id(question.id), nl, en, question.id, question.section))
+                message = lazy_gettext("Not answered yet: %(question)s", question=text)
+            errors.append(FieldError(field_id(question.id), message, question.id, question.section))
         if question.expiry:
             for row in state.evidence.get(question.id, []):
                 if row.uitvraag_id == state.uitvraag.id and row.expires_on is None:
                     errors.append(
                         FieldError(
                             f"expires-{row.id}",
-                            f"Vul de vervaldatum van {row.original_name} in.",
-                            f"Enter the expiry date of {row.original_name}.",
+                            lazy_gettext("Enter the expiry date of %(name)s.", name=row.original_name),
                             question.id,
                             question.section,
                         )

@@ -144,7 +144,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
         js_strings=json.dumps(strings_for_js()),
         accept=evidence_files.ACCEPT,
         error_link=error_link,
-        field_error=lambda errors, name: error_for(errors, name, lang()),
+        field_error=error_for,
         open_questions=[q for q in state.visible_questions() if q.required and not state.is_answered(q)],
         **context,
     )
@@ -235,12 +235,12 @@ def _save_section(state: UitvraagState, current: Any) -> tuple[list[FieldError],
                 actor=actor(),
             )
         except UploadError as error:
-            errors.append(FieldError(f"q-{qid}", error.nl, error.en, qid, question.section))
+            errors.append(FieldError(f"q-{qid}", error.message, qid, question.section))
             continue
         db.flush()
         notices.append(_("The document has been added."))
         if expiry_error is not None:
-            errors.append(FieldError(f"expires-{row.id}", expiry_error.nl, expiry_error.en, qid, question.section))
+            errors.append(FieldError(f"expires-{row.id}", expiry_error.message, qid, question.section))
     removed = []
     for file_id in request.form.getlist("remove"):
         path = None
@@ -284,7 +284,7 @@ def _autosave_reply(state: UitvraagState, current: Any, errors: list[FieldError]
         time=utcnow().strftime("%H:%M"),
         progress={"answered": answered, "total": total},
         visible=[q.id for q in state.visible_questions(current)],
-        errors=[{"field": e.field, "message": e.message(lang())} for e in errors],
+        errors=[{"field": e.field, "message": str(e.message)} for e in errors],
     )
 
 
