@@ -8,17 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.i18n import translations
 from bot.models import Severity
 
 NONE = "none"
 RISK_LEVELS: tuple[str, ...] = (*(s.value for s in Severity), NONE)  # worst first
-LABELS: dict[str, tuple[str, str]] = {
-    "critical": ("kritiek", "critical"),
-    "high": ("hoog", "high"),
-    "medium": ("gemiddeld", "medium"),
-    "low": ("laag", "low"),
-    NONE: ("geen open bevindingen", "none"),
-}
 
 
 def risk_level(open_severities: Iterable[str]) -> str:
@@ -28,6 +22,13 @@ def risk_level(open_severities: Iterable[str]) -> str:
 
 
 def risk_label(level: str, language: str) -> str:
-    """The level as a reader sees it, in Dutch ("nl") or English."""
-    nl, en = LABELS.get(level, (level, level))
-    return en if language == "en" else nl
+    """The level as a reader sees it, in `language` (mails are written outside requests: the locale is explicit)."""
+    words = translations(language)
+    labels = {
+        "critical": words.pgettext("severity in a mail", "critical"),
+        "high": words.pgettext("severity in a mail", "high"),
+        "medium": words.pgettext("severity in a mail", "medium"),
+        "low": words.pgettext("severity in a mail", "low"),
+        NONE: words.pgettext("severity in a mail", "none"),
+    }
+    return labels.get(level, level)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 
 @dataclass(frozen=True)
 class ChartPoint:
@@ -23,9 +25,10 @@ class ScoreChart:
     def polyline(self) -> str:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
 
-    def describe(self, lang: str) -> str:
+    def describe(self) -> str:
+        """The chart in words, in the page's language (for screen readers)."""
         parts = ", ".join(f"{p.label}: {p.score}" for p in self.points)
-        return f"Score per cycle: {parts}" if lang == "en" else f"Score per ronde: {parts}"
+        return _("Score per cycle: %(scores)s", scores=parts)
 
 
 def score_chart(history: list[tuple[str, int]], *, width: int = 180, height: int = 56) -> ScoreChart | None:
