@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext
+
 QUESTION_TYPES = ("choice", "multi-choice", "yes-no", "date", "number", "text", "evidence")
 SEVERITIES = ("critical", "high", "medium", "low")
 EVIDENCE_MODES = ("never", "always", "when-weak")
 FACTS = ("personal_data", "cloud_hosted", "risk_tier")
+
+
+# What a yes/no question's answers read as (a choice question's labels are in the questionnaire file), in the
+# page's language.
+YES_NO_LABELS = {"yes": lazy_gettext("Yes"), "no": lazy_gettext("No"), "na": lazy_gettext("Not applicable")}
 
 
 @dataclass(frozen=True)

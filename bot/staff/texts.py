@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.models import QuestionnaireSnapshot, Uitvraag
-from bot.questionnaires.model import Question, Questionnaire
+from bot.questionnaires.model import YES_NO_LABELS, Question, Questionnaire
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +81,15 @@ def questionnaire_titles(session: Session, questionnaire_ids: Iterable[str], lan
 
 
 def format_answer(question: Question | None, value: Any, lang: str) -> str:
-    """An answer as a person reads it: option labels instead of option values, lists joined."""
+    """An answer as a person reads it: option labels (in `lang`; yes/no in the page's language) instead of option
+    values, lists joined."""
     if value is None or value == "" or value == []:
         return ""
-    yes_no = {"yes": ("Ja", "Yes"), "no": ("Nee", "No"), "na": ("Niet van toepassing", "Not applicable")}
     labels: dict[str, str] = {}
     if question is not None:
         labels = {o.value: o.label.get(lang) for o in question.options}
         if question.type == "yes-no":
-            labels = {k: (v[1] if lang == "en" else v[0]) for k, v in yes_no.items()}
+            labels = {k: str(v) for k, v in YES_NO_LABELS.items()}
     if isinstance(value, list):
         return ", ".join(labels.get(str(item), str(item)) for item in value)
     text = labels.get(str(value), str(value))

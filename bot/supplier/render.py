@@ -7,15 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 
 from bot.models import EvidenceFile
-from bot.questionnaires.model import Question
+from bot.questionnaires.model import YES_NO_LABELS, Question
 from bot.supplier.answers import CONTROL_CHARACTERS, FieldError, field_id
 from bot.supplier.state import UitvraagState
-
-# The labels of a yes/no question's answers (a choice question's labels are in the questionnaire).
-YES_NO_LABELS = {"yes": lazy_gettext("Yes"), "no": lazy_gettext("No"), "na": lazy_gettext("Not applicable")}
 
 
 @dataclass
