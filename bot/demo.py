@@ -17,6 +17,7 @@ from bot import migrate
 from bot.demo_history import rehearse_last_quarter
 from bot.models import Organisation, Role, StaffUser, Uitvraag
 from bot.register import import_register
+from bot.staff.users import create_staff_user
 from bot.timeutil import utcnow
 
 DEMO_REGISTER = Path(__file__).parent / "demo_data" / "register.csv"
@@ -41,7 +42,10 @@ def seed_demo(app: Flask) -> list[str]:
                 select(StaffUser).where(StaffUser.organisation_id == org.id, StaffUser.email == email)
             ).first()
             if exists is None:
-                session.add(StaffUser(organisation_id=org.id, email=email, name=name, role=role, created_at=now))
+                assert org.id is not None
+                create_staff_user(
+                    session, organisation_id=org.id, email=email, name=name, role=role, now=now, actor="demo"
+                )
         session.commit()
         has_history = session.exec(select(Uitvraag.id).limit(1)).first() is not None
     done = [report.summary()]

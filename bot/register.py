@@ -24,6 +24,7 @@ from bot import audit, emails
 from bot.db import get_session
 from bot.models import Contract, Organisation, Role, Service, StaffUser, Supplier
 from bot.register_xlsx import XlsxError, is_xlsx, xlsx_records
+from bot.staff.users import create_staff_user
 from bot.timeutil import utcnow
 
 COLUMNS = (
@@ -458,14 +459,15 @@ def apply_register(
             else:
                 report.unchanged += 1
         if row.owner_email not in staff_users[org.id]:
-            staff = StaffUser(
+            staff = create_staff_user(
+                session,
                 organisation_id=org.id,
                 email=row.owner_email,
                 name=row.owner_name,
                 role=Role.CONTRACT_MANAGER,
-                created_at=now,
+                now=now,
+                actor=actor,
             )
-            session.add(staff)
             staff_users[org.id][row.owner_email] = staff
             report.staff_created += 1
             report.changes.append(f"row {row.line}: new contract manager {row.owner_email}")

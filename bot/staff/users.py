@@ -1,6 +1,7 @@
 """Staff users: the functions that add, list, change the role of and deactivate staff users, and the `bot user ...`
-commands that call them (the web administration calls the same functions). `ensure_staff_user` is also what the
-register import uses to make contract owners contract managers."""
+commands that call them (the web administration calls the same functions). `create_staff_user` is the one place a
+staff user is made: the register import (contract owners become contract managers), single sign-on (through
+`ensure_staff_user`) and the demo use it too."""
 
 from __future__ import annotations
 
@@ -35,6 +36,50 @@ def find_organisation(session: Session, key: str) -> Organisation | None:
     ).first()
 
 
+def _checked_address(email: str, role: str, language: str | None) -> str:
+    address = emails.normalise(email)
+    if not emails.is_valid(address):
+        raise UserError(f"'{email}' is not an e-mail address")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
+    if language is not None and language not in ("nl", "en"):
+        raise UserError(f"language must be nl or en, got '{language}'")
+    return address
+
+
+def create_staff_user(
+    session: Session,
+    *,
+    organisation_id: int,
+    email: str,
+    role: str,
+    now: datetime,
+    name: str = "",
+    language: str | None = None,
+    actor: str = "cli",
+) -> StaffUser:
+    """The one way a staff user comes to exist (CLI, administration, single sign-on, register import, demo): a valid
+    address in its normal form, a known role, and an audit row. It does not look for an existing user (see
+    `ensure_staff_user`); the caller commits."""
+    address = _checked_address(email, role, language)
+    user = StaffUser(organisation_id=organisation_id, email=address, name=name.strip(), role=role, created_at=now)
+    if language is not None:
+        user.language = language
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        now=now,
+        actor=actor,
+        action="staff.user-added",
+        organisation_id=organisation_id,
+        subject_type="staffuser",
+        subject_id=user.id,
+        detail={"email": address, "role": role},
+    )
+    return user
+
+
 def ensure_staff_user(
     session: Session,
     *,
@@ -50,26 +95,29 @@ def ensure_staff_user(
 
     The caller commits.
     """
-    address = emails.normalise(email)
-    if not emails.is_valid(address):
-        raise UserError(f"'{email}' is not an e-mail address")
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
-    if language is not None and language not in ("nl", "en"):
-        raise UserError(f"language must be nl or en, got '{language}'")
+    address = _checked_address(email, role, language)
     user = session.exec(
         select(StaffUser)
         .where(StaffUser.organisation_id == organisation.id, sa.func.lower(StaffUser.email) == address)
         .order_by(StaffUser.id)  # type: ignore[arg-type]  # case-only twins: the oldest
     ).first()
-    created = user is None
     if user is None:
-        user = StaffUser(organisation_id=organisation.id, email=address, name=name.strip(), role=role, created_at=now)  # type: ignore[arg-type]
-    else:
-        user.role = role
-        user.active = True
-        if name.strip():
-            user.name = name.strip()
+        assert organisation.id is not None
+        user = create_staff_user(
+            session,
+            organisation_id=organisation.id,
+            email=address,
+            role=role,
+            now=now,
+            name=name,
+            language=language,
+            actor=actor,
+        )
+        return user, True
+    user.role = role
+    user.active = True
+    if name.strip():
+        user.name = name.strip()
     if language is not None:
         user.language = language
     session.add(user)
@@ -78,13 +126,13 @@ def ensure_staff_user(
         session,
         now=now,
         actor=actor,
-        action="staff.user-added" if created else "staff.user-updated",
+        action="staff.user-updated",
         organisation_id=organisation.id,
         subject_type="staffuser",
         subject_id=user.id,
         detail={"email": address, "role": role},
     )
-    return user, created
+    return user, False
 
 
 def find_staff_user(session: Session, *, organisation: Organisation, email: str) -> StaffUser | None:
