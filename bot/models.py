@@ -60,6 +60,11 @@ class UitvraagStatus(StrEnum):
     CANCELLED = "cancelled"  # withdrawn (contract ended, link revoked for good)
 
 
+# Still waiting for the supplier's answers; and finished (answered, or withdrawn).
+OPEN_STATUSES = (UitvraagStatus.PENDING, UitvraagStatus.OPENED, UitvraagStatus.DRAFT)
+DONE_STATUSES = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
+
+
 class UitvraagKind(StrEnum):
     REGULAR = "regular"  # the cycle's full questionnaire
     FOLLOW_UP = "follow-up"  # a contract owner asks about chosen questions again

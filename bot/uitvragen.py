@@ -18,7 +18,17 @@ from sqlmodel import Session, select
 
 from bot import audit
 from bot.access import issue_token, revoke_tokens
-from bot.models import Uitvraag, UitvraagContract, UitvraagKind, UitvraagStatus
+from bot.models import OPEN_STATUSES, Uitvraag, UitvraagContract, UitvraagKind, UitvraagStatus
+
+
+def is_overdue(uitvraag: Uitvraag, now: datetime) -> bool:
+    """Still waiting for answers after its deadline (a submitted, reviewed or cancelled uitvraag never is)."""
+    return uitvraag.status in OPEN_STATUSES and uitvraag.deadline is not None and uitvraag.deadline < now
+
+
+def overdue_sql(columns: Any, now: Any) -> Any:
+    """SQL: the uitvraag with these columns (`Uitvraag.__table__.c`) is overdue at `now`, as `is_overdue` says."""
+    return sa.and_(columns.status.in_([s.value for s in OPEN_STATUSES]), columns.deadline < now)
 
 
 def contract_rows(
@@ -93,9 +103,6 @@ def create_follow_up(
     session.add_all(UitvraagContract(**row) for row in rows)
     token = issue_token(session, uitvraag=follow_up, now=now, grace_days=grace_days)
     return follow_up, token
-
-
-OPEN_STATUSES = (UitvraagStatus.PENDING, UitvraagStatus.OPENED, UitvraagStatus.DRAFT)
 
 
 def end_renewals_answered_by(

@@ -15,14 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.contracts import in_force_sql
 from bot.cycles.facts import FactsReader
 from bot.cycles.rendering import MailRenderer
-from bot.models import Contract, UitvraagContract, UitvraagStatus
+from bot.models import OPEN_STATUSES, Contract, UitvraagContract, UitvraagStatus
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-OPEN = (UitvraagStatus.PENDING.value, UitvraagStatus.OPENED.value, UitvraagStatus.DRAFT.value)
+OPEN = tuple(s.value for s in OPEN_STATUSES)
 SUBMITTED = (UitvraagStatus.SUBMITTED.value, UitvraagStatus.REVIEWED.value)
 # Why an overdue uitvraag matters: the supplier proves it meets the requirements, and the owner reviews it.
 OVERDUE_MEASURES = ["5.20.03", "5.22.01"]
@@ -113,11 +114,6 @@ def has_contract_in_force(uitvraag_id: Any, today: Any) -> Any:
     return (
         sa.select(uc.uitvraag_id)
         .join(Contract.__table__, c.id == uc.contract_id)
-        .where(
-            uc.uitvraag_id == uitvraag_id,
-            c.active.is_(True),
-            c.start_date <= today,
-            sa.or_(c.end_date.is_(None), c.end_date >= today),
-        )
+        .where(uc.uitvraag_id == uitvraag_id, in_force_sql(c, today))
         .exists()
     )

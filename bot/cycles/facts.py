@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot import emails
+from bot.contracts import in_force
 from bot.cycles.bulk import chunks
 from bot.models import (
     Contract,
@@ -49,11 +50,7 @@ class UitvraagFacts:
     contracts: list[Any] = field(default_factory=list)  # rows: id, reference, name, owner_name, owner_email, active
 
     def active_contracts(self, today: date) -> list[Any]:
-        return [
-            c
-            for c in self.contracts
-            if c.active and c.start_date <= today and (c.end_date is None or c.end_date >= today)
-        ]
+        return [c for c in self.contracts if in_force(c, today)]
 
     def contract_list(self) -> list[dict[str, str]]:
         return [{"reference": c.reference, "name": c.name} for c in self.contracts]

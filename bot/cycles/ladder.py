@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot import audit
 from bot.cycles import bulk, steps
-from bot.cycles.context import OPEN, OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
+from bot.cycles.context import OVERDUE_MEASURES, SUBMITTED, SweepContext, has_contract_in_force, in_batches
 from bot.cycles.facts import UitvraagFacts
 from bot.links import staff_uitvraag_link
 from bot.models import (
@@ -28,6 +28,7 @@ from bot.models import (
     UitvraagStatus,
 )
 from bot.timeutil import as_utc
+from bot.uitvragen import overdue_sql
 
 
 def item_detail(
@@ -153,8 +154,7 @@ def escalate_overdue(context: SweepContext) -> None:
 
         def candidates(ids: Any, level: LadderLevel = level, delay: int = delay) -> list[Any]:
             statement = sa.select(u.id).where(
-                u.status.in_(OPEN),
-                u.deadline <= context.now - timedelta(days=delay),
+                overdue_sql(u, context.now - timedelta(days=delay)),
                 _not_taken(steps.overdue_like(level)),
                 has_contract_in_force(u.id, context.today),
             )

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import audit, emails
+from bot.contracts import in_force_sql
 from bot.cycles import bulk, carry
 from bot.cycles.periods import cadence_months, ensure_cycle, period_for
 from bot.cycles.rendering import MailRenderer
@@ -145,12 +146,7 @@ def plan_cycles(*, session: Session, config: Mapping[str, Any], now: datetime, b
 
 def _active_contracts() -> Any:
     """Contracts in force at `:today`."""
-    c = Contract.__table__.c
-    return sa.and_(
-        c.active.is_(True),
-        c.start_date <= sa.bindparam("today"),
-        sa.or_(c.end_date.is_(None), c.end_date >= sa.bindparam("today")),
-    )
+    return in_force_sql(Contract.__table__.c, sa.bindparam("today"))
 
 
 def _prepare(session: Session, config: Mapping[str, Any], now: datetime, report: PlanReport) -> _Setup | None:

@@ -20,6 +20,7 @@ from bot.audit import record
 from bot.links import supplier_link
 from bot.mail.outbox import enqueue
 from bot.models import (
+    DONE_STATUSES,
     AccessToken,
     Answer,
     Contract,
@@ -38,7 +39,6 @@ from bot.timeutil import end_of_day
 from bot.tokens import hash_token
 from bot.uitvragen import create_follow_up
 
-DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
 MAX_REMARK = 4000
 MAX_REASON = 2000
 
@@ -298,7 +298,7 @@ def extend_deadline(
 ) -> Uitvraag:
     """Move the deadline later; live links then expire at the new deadline plus the grace period."""
     require_actor(session, actor, uitvraag)
-    if uitvraag.status in DONE:
+    if uitvraag.status in DONE_STATUSES:
         raise ActionError(
             "deadline",
             "Deze uitvraag is al afgerond; de termijn verlengen kan niet meer.",
@@ -339,7 +339,7 @@ def _owner(contracts: list[Contract], actor: StaffUser) -> tuple[str, str]:
 def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: datetime, mail: MailSettings) -> str:
     """Send the supplier a fresh link; the old one stops working at once. Returns the outbox idempotency key."""
     require_actor(session, actor, uitvraag)
-    if uitvraag.status in DONE:
+    if uitvraag.status in DONE_STATUSES:
         raise ActionError(
             "resend",
             "Deze uitvraag is al afgerond; er is geen link meer nodig.",

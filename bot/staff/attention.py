@@ -27,7 +27,8 @@ from bot.models import (
     UitvraagContract,
     UitvraagStatus,
 )
-from bot.staff.queries import finding_is_open, is_overdue
+from bot.staff.queries import finding_is_open
+from bot.uitvragen import is_overdue
 
 ACCEPTANCE_ENDING_DAYS = 30
 CERTIFICATE_EXPIRING_DAYS = 60

@@ -32,8 +32,9 @@ from bot.risk import risk_level
 from bot.services import service_names
 from bot.staff.acceptance import acceptances_of
 from bot.staff.actions import contracts_of
-from bot.staff.queries import finding_is_open, is_overdue
+from bot.staff.queries import finding_is_open
 from bot.staff.texts import format_answer, question_or_none, question_text, questionnaire_for
+from bot.uitvragen import is_overdue
 
 
 @dataclass

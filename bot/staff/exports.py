@@ -28,6 +28,7 @@ from bot.models import (
 from bot.risk import risk_level
 from bot.services import service_names
 from bot.staff.queries import OverviewRow, build_rows, count_statuses, finding_is_open
+from bot.uitvragen import is_overdue
 
 REGISTER_COLUMNS = [
     "contract_ref",
@@ -126,10 +127,9 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
                 for finding in findings_by_uitvraag.get(uitvraag_id, []):
                     if finding_is_open(finding, today):
                         open_counts[finding.severity] += 1
-            overdue = uitvraag.status not in ("submitted", "reviewed") and uitvraag.deadline and uitvraag.deadline < now
             row.update(
                 latest_cycle=cycle.name,
-                latest_status="overdue" if overdue else uitvraag.status,
+                latest_status="overdue" if is_overdue(uitvraag, now) else uitvraag.status,
                 deadline=uitvraag.deadline.date().isoformat() if uitvraag.deadline else None,
                 submitted_at=uitvraag.submitted_at.isoformat() if uitvraag.submitted_at else None,
                 score=uitvraag.score,

@@ -25,12 +25,11 @@ from bot.models import (
     Supplier,
     Uitvraag,
     UitvraagContract,
-    UitvraagStatus,
 )
 from bot.risk import risk_level
 from bot.services import service_names
+from bot.uitvragen import is_overdue
 
-DONE = (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED, UitvraagStatus.CANCELLED)
 STATUS_FILTERS = ("pending", "opened", "draft", "submitted", "reviewed", "cancelled", "overdue", "escalated")
 SORT_KEYS = ("supplier", "status", "deadline", "score", "findings")
 HISTORY_CYCLES = 6
@@ -43,10 +42,6 @@ def finding_is_open(finding: Finding, today: date) -> bool:
     return finding.status == FindingStatus.ACCEPTED and (
         finding.accepted_until is None or finding.accepted_until < today
     )
-
-
-def is_overdue(uitvraag: Uitvraag, now: datetime) -> bool:
-    return uitvraag.status not in DONE and uitvraag.deadline is not None and uitvraag.deadline < now
 
 
 @dataclass
