@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot.cycles.periods import period_for
 from bot.cycles.worker import tick
-from bot.models import Contract, Supplier, Uitvraag, UitvraagContract
+from bot.models import Contract, Severity, Supplier, Uitvraag, UitvraagContract
 from bot.questionnaires.examples import best_answers
 from bot.questionnaires.model import Question
 from bot.supplier.drafts import add_evidence, save_answers
@@ -116,6 +116,6 @@ def _critical_option(question: Question) -> str | None:
     if question.type not in ("choice", "yes-no") or question.evidence != "never":
         return None
     for rule in question.rules:
-        if rule.severity == "critical" and rule.options:
+        if rule.severity == Severity.CRITICAL and rule.options:
             return rule.options[0]
     return None

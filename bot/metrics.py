@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import heartbeat
+from bot.cycles import steps
 from bot.models import LadderStep, OutboxMessage, OutboxStatus, Uitvraag, UitvraagStatus
 from bot.timeutil import as_utc, utcnow
 
@@ -32,7 +33,7 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-ESCALATION_LEVELS = ("owner", "ciso")
+ESCALATION_LEVELS = tuple(level.value for level in steps.ESCALATION_LEVELS)
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:

@@ -18,13 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from bot import emails
 from bot.cycles import bulk
 from bot.cycles.context import MAX_ATTEMPTS, SweepContext
+from bot.cycles.steps import ESCALATION_LEVELS
 from bot.links import staff_overview_link
 from bot.mail.chat import notify
-from bot.models import LadderStep
+from bot.models import LadderLevel, LadderStep, UitvraagKind
 from bot.risk import risk_label, risk_level
 
 PEOPLE_PER_BATCH = 200
-LEVELS = ("owner", "ciso")
+LEVELS = tuple(level.value for level in ESCALATION_LEVELS)
 
 
 class _Claimed(Exception):
@@ -78,7 +79,9 @@ def _send(context: SweepContext, person: str, rows: list[Any]) -> None:
         language=language,
         context={
             "recipient_name": next((d["recipient_name"] for d in details if d.get("recipient_name")), person),
-            "level": "ciso" if any(row.level == "ciso" for row in rows) else "owner",
+            "level": LadderLevel.CISO.value
+            if any(row.level == LadderLevel.CISO for row in rows)
+            else LadderLevel.OWNER.value,
             "organisation_name": ", ".join(organisations),
             "items": items,
             "overview_link": staff_overview_link(context.config["BASE_URL"]),
@@ -112,7 +115,7 @@ def _item(detail: dict[str, Any], language: str) -> dict[str, Any]:
         "supplier_name": detail.get("supplier_name", ""),
         "contracts": detail.get("contracts", []),
         "cycle": detail.get("cycle", ""),
-        "kind": detail.get("kind", "regular"),
+        "kind": detail.get("kind", UitvraagKind.REGULAR.value),
         "questionnaire_title": _text(detail.get("questionnaire_title"), language),
         "deadline": date.fromisoformat(detail["deadline"]) if detail.get("deadline") else None,
         "score": detail.get("score"),

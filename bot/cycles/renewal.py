@@ -21,7 +21,7 @@ from bot.cycles import bulk, steps
 from bot.cycles.context import SUBMITTED, SweepContext, in_batches
 from bot.cycles.ladder import escalation_row, insert_escalations, owner_rows
 from bot.links import supplier_link
-from bot.models import EvidenceFile, LadderLevel, LadderStep, Uitvraag, UitvraagKind
+from bot.models import EvidenceFile, LadderLevel, LadderStep, Severity, Uitvraag, UitvraagKind
 from bot.timeutil import deadline_after
 from bot.uitvragen import create_follow_up
 
@@ -169,7 +169,7 @@ def _write(context: SweepContext, rows: list[Any]) -> None:
             finding = {
                 "question_id": document["question_id"],
                 "question_text": text,
-                "severity": "high",
+                "severity": Severity.HIGH.value,
                 "reason": {
                     "nl": f"{document['original_name']} is verlopen op {document['expires_on'].isoformat()} en er is "
                     "geen vernieuwd document aangeleverd.",

@@ -19,6 +19,7 @@ from bot.models import (
     LadderLevel,
     LadderStep,
     OutboxMessage,
+    OutboxStatus,
     ReviewCycle,
     RiskAcceptance,
     Severity,
@@ -160,9 +161,9 @@ def timeline(session: Session, uitvraag: Uitvraag) -> list[TimelineEvent]:
         select(OutboxMessage).where(OutboxMessage.uitvraag_id == uitvraag.id).order_by(col(OutboxMessage.id))
     ):
         nl, en = MAIL_KINDS.get(mail.kind, (mail.kind, mail.kind))
-        if mail.status == "sent" and mail.sent_at:
+        if mail.status == OutboxStatus.SENT and mail.sent_at:
             events.append(TimelineEvent(mail.sent_at, "mail", f"{nl} verstuurd", f"{en} sent", mail.to_addr))
-        elif mail.status == "failed":
+        elif mail.status == OutboxStatus.FAILED:
             at = mail.sent_at or mail.next_attempt_at or mail.created_at
             assert at is not None
             events.append(

@@ -16,6 +16,7 @@ from bot.findings import settled_by
 from bot.models import (
     Contract,
     Finding,
+    FindingStatus,
     Organisation,
     ReviewCycle,
     Severity,
@@ -24,6 +25,7 @@ from bot.models import (
     Supplier,
     Uitvraag,
     UitvraagContract,
+    UitvraagStatus,
 )
 from bot.risk import risk_level
 from bot.services import service_names
@@ -74,7 +76,7 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
         select(UitvraagContract, Uitvraag, ReviewCycle)
         .join(Uitvraag, col(Uitvraag.id) == UitvraagContract.uitvraag_id)
         .join(ReviewCycle, col(ReviewCycle.id) == Uitvraag.cycle_id)
-        .where(Uitvraag.organisation_id == organisation_id, col(Uitvraag.status) != "cancelled")
+        .where(Uitvraag.organisation_id == organisation_id, col(Uitvraag.status) != UitvraagStatus.CANCELLED)
         .order_by(col(ReviewCycle.starts_on), col(Uitvraag.follow_up_number), col(Uitvraag.id))
     ):
         latest[link.contract_id] = (uitvraag, cycle)  # ordered ascending: the last one wins
@@ -220,7 +222,7 @@ def cycle_report(session: Session, *, organisation_id: int, cycle: ReviewCycle, 
         for finding in uitvraag_findings:
             if finding_is_open(finding, today):
                 open_by_severity[finding.severity] += 1
-            elif finding.status == "accepted":
+            elif finding.status == FindingStatus.ACCEPTED:
                 accepted += 1
         items.append(
             ReportItem(

@@ -25,12 +25,14 @@ from bot.models import (
     Supplier,
     Uitvraag,
     UitvraagContract,
+    UitvraagStatus,
 )
 from bot.risk import risk_level
 from bot.services import service_names
 from bot.uitvragen import is_overdue
 
-STATUS_FILTERS = ("pending", "opened", "draft", "submitted", "reviewed", "cancelled", "overdue", "escalated")
+OVERDUE, ESCALATED = "overdue", "escalated"  # filters the overview adds to the statuses
+STATUS_FILTERS = (*(s.value for s in UitvraagStatus), OVERDUE, ESCALATED)
 SORT_KEYS = ("supplier", "status", "deadline", "score", "findings")
 HISTORY_CYCLES = 6
 
@@ -166,7 +168,7 @@ def build_rows(session: Session, uitvragen: list[Uitvraag], now: datetime) -> li
 
 
 def count_statuses(rows: list[OverviewRow]) -> dict[str, int]:
-    counts = dict.fromkeys(("pending", "opened", "draft", "submitted", "reviewed", "overdue", "escalated"), 0)
+    counts = dict.fromkeys((*(s.value for s in UitvraagStatus if s != UitvraagStatus.CANCELLED), OVERDUE, ESCALATED), 0)
     for row in rows:
         if row.uitvraag.status in counts:
             counts[row.uitvraag.status] += 1
@@ -182,11 +184,11 @@ def filter_rows(
     owner = emails.normalise(owner)
     result = []
     for row in rows:
-        if status == "overdue" and not row.overdue:
+        if status == OVERDUE and not row.overdue:
             continue
-        if status == "escalated" and not row.escalated:
+        if status == ESCALATED and not row.escalated:
             continue
-        if status and status not in ("overdue", "escalated") and row.uitvraag.status != status:
+        if status and status not in (OVERDUE, ESCALATED) and row.uitvraag.status != status:
             continue
         if supplier_id is not None and row.supplier.id != supplier_id:
             continue
@@ -202,7 +204,7 @@ def sort_rows(rows: list[OverviewRow], sort: str) -> list[OverviewRow]:
     """Sort by one of SORT_KEYS; a leading '-' reverses. Ties fall back to supplier name."""
     descending = sort.startswith("-")
     key = sort.lstrip("-") or "supplier"
-    status_rank = {s: i for i, s in enumerate(("pending", "opened", "draft", "submitted", "reviewed", "cancelled"))}
+    status_rank = {s.value: i for i, s in enumerate(UitvraagStatus)}
 
     def sort_key(row: OverviewRow) -> tuple:  # type: ignore[type-arg]
         name = row.supplier.name.lower()

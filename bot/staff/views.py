@@ -16,7 +16,17 @@ from sqlmodel import col, select
 
 from bot.db import get_session
 from bot.mail.message import mail_domain
-from bot.models import AuditLog, EvidenceFile, Finding, OutboxMessage, RiskAcceptance, Severity, Supplier, Uitvraag
+from bot.models import (
+    AuditLog,
+    EvidenceFile,
+    Finding,
+    OutboxMessage,
+    OutboxStatus,
+    RiskAcceptance,
+    Severity,
+    Supplier,
+    Uitvraag,
+)
 from bot.staff import acceptance, actions
 from bot.staff.auth import login_required, now, scoped_or_404, staff
 from bot.staff.blueprint import bp, lang
@@ -386,7 +396,7 @@ def failed_mails() -> Any:
         get_session()
         .exec(
             select(OutboxMessage)
-            .where(OutboxMessage.organisation_id == user.organisation_id, OutboxMessage.status == "failed")
+            .where(OutboxMessage.organisation_id == user.organisation_id, OutboxMessage.status == OutboxStatus.FAILED)
             .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
             .limit(500)
         )

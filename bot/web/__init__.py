@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot import i18n
+from bot import i18n, models
 from bot.timeutil import local_time
 from bot.web import errors, security
+
+TEMPLATE_ENUMS = (
+    "AcceptanceStatus",
+    "DONE_STATUSES",
+    "FindingStatus",
+    "LadderLevel",
+    "OutboxStatus",
+    "Role",
+    "Severity",
+    "UitvraagKind",
+    "UitvraagStatus",
+)
 
 
 def init_app(app: Flask) -> None:
     i18n.init_app(app)
     app.add_template_filter(local_time, "local")
+    # Templates compare statuses and kinds through the same enums as the code (CTFd exports its constants so).
+    app.jinja_env.globals.update(
+        {name: getattr(models, name) for name in TEMPLATE_ENUMS},
+    )
     security.init_app(app)
     errors.init_app(app)
     from bot.web.blueprints import register_blueprints

@@ -97,3 +97,21 @@ def test_links_in_mails_are_built_from_base_url_once() -> None:
     assert links.supplier_link("https://uitvraag.example/", "TOKEN") == "https://uitvraag.example/q/TOKEN"
     assert links.staff_uitvraag_link("https://uitvraag.example", 7) == "https://uitvraag.example/staff/uitvragen/7"
     assert links.staff_overview_link("https://uitvraag.example") == "https://uitvraag.example/staff/"
+
+
+def test_templates_compare_statuses_and_kinds_through_the_enums() -> None:
+    """`f.status == FindingStatus.ACCEPTED`, never `f.status == 'accepted'` (a renamed value would fail silently)."""
+    import re
+    from pathlib import Path
+
+    literal = re.compile(
+        r"""(\.status|uitvraag\.kind|\.severity|\.level|\.role)\s*(==|!=|(not\s+)?in)\s*[\(\[]?\s*['"]"""
+    )
+    root = Path(__file__).parents[2] / "bot" / "templates"
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert offenders == []
