@@ -68,7 +68,8 @@ KINDS: dict[str, dict[str, Any]] = {
     "evidence-renewal": {
         "supplier_name": "Leverancier BV",
         "organisation_name": "Gemeente Testdorp",
-        "document": "ISO 27001-certificaat",
+        "document": "ISO 27001-certificaat",  # the supplier's file name: in the body, never in the subject
+        "question": "Upload het ISO 27001-certificaat.",  # our own text, the question: in the subject
         "expires_on": date(2026, 12, 1),
         "deadline": date(2026, 11, 30),
         "link": "https://uitvraag.example/q/TOKEN",

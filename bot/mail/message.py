@@ -1,8 +1,11 @@
 """Build the MIME message of one outbox row: plain text with an HTML alternative, safe headers, stable ids.
 
 The body (text + HTML alternative) is built with EmailMessage when the mail is queued; delivery puts the envelope
-headers on it. Header values are flattened to one line first, so a newline in a supplier name (which may reach a
-subject) can never start a header of its own. Addresses are checked: an invalid one is a permanent failure.
+headers on it. Every header goes through `fold_header`: its value is flattened to one line, RFC 2047 encoded words in
+it are neutralised (the email package would decode `=?utf-8?q?=0d=0a?=` back into a line break when it refolds, and
+before Python 3.11.10 / 3.12.5 write it out bare: CVE-2024-6923), and the folded result is refused if any line break
+in it is not folding. So no text a user chooses (a supplier or file name) can start a header or the body.
+Addresses are checked: an invalid one is a permanent failure.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import contextlib
 import email.policy
 import hashlib
 import re
+from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -19,18 +24,60 @@ from bot.models import OutboxMessage
 # CRLF line endings, as SMTP wants them; the file transport writes the same bytes.
 POLICY = email.policy.SMTP
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BARE_ADDRESS = re.compile(r"^[^\s<>@,;:()\[\]\\\"]+@[^\s<>@,;:()\[\]\\\".][^\s<>@,;:()\[\]\\\"]*$")
 _MESSAGE_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
+
+
+# Between "=" and "?" a zero-width space: the reader sees the text as typed, no parser sees an encoded word.
+_ENCODED_WORD_START = "=?"
+_NEUTRAL_START = "=\u200b?"
 
 
 class InvalidAddress(ValueError):
     """An address that no mail server could deliver to (or that would break the headers)."""
 
 
+class HeaderInjection(ValueError):
+    """A folded header that holds a line break which is not folding: it would start a header of its own."""
+
+
 def one_line(value: str) -> str:
-    """`value` with every run of whitespace (newlines included) and control character turned into one space."""
+    """`value` with every run of whitespace (newlines, U+2028, NEL included) and control character as one space."""
     return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def header_text(value: str) -> str:
+    """The text a header carries for `value`: one line, with every RFC 2047 encoded-word start neutralised."""
+    return one_line(value).replace(_ENCODED_WORD_START, _NEUTRAL_START)
+
+
+def check_folded(name: str, folded: str) -> str:
+    """`folded` (one header with its CRLF) if each line break in it is folding; HeaderInjection if not."""
+    lines = folded.split("\r\n")
+    if (
+        len(lines) < 2
+        or lines[-1] != ""
+        or any("\r" in line or "\n" in line for line in lines)
+        or not all(line[:1] in (" ", "\t") for line in lines[1:-1])
+    ):
+        raise HeaderInjection(f"the {name} header would contain a line break that is not folding: {folded!r}")
+    return folded
+
+
+def fold_header(name: str, value: str | Address) -> str:
+    """The header line(s) `name: value` as sent (folded, encoded, CRLF-terminated), or HeaderInjection.
+
+    Free text is encoded by `email.header.Header`, which never parses it (so nothing in it is decoded) and keeps
+    every space inside its encoded words; `POLICY.fold` would leave a short non-ASCII value raw and drop a space
+    between two encoded words. An `Address` is folded by the header registry, its display name kept apart.
+    """
+    if isinstance(value, Address):
+        address = Address(display_name=header_text(value.display_name), addr_spec=value.addr_spec)
+        return check_folded(name, POLICY.header_factory(name, address).fold(policy=POLICY))
+    text = header_text(value)
+    encoded = Header(text, "us-ascii" if text.isascii() else "utf-8", header_name=name).encode(linesep="\r\n")
+    return check_folded(name, f"{name}: {encoded}\r\n")
 
 
 def check_address(value: str) -> str:
@@ -46,9 +93,18 @@ def check_address(value: str) -> str:
     return address
 
 
+def split_mail_from(mail_from: str) -> tuple[str, str]:
+    """The display name and the address of MAIL_FROM ("Name <addr>" or "addr"), the name as written."""
+    value = mail_from.strip()
+    if value.endswith(">") and "<" in value:
+        name, _, address = value[:-1].rpartition("<")
+        return one_line(name).strip('" '), address.strip()
+    return "", value
+
+
 def envelope_sender(mail_from: str) -> str:
     """The bare address of MAIL_FROM ("Name <addr>"), for the SMTP envelope."""
-    return check_address(mail_from)
+    return check_address(split_mail_from(mail_from)[1])
 
 
 def mail_domain(mail_from: str) -> str:
@@ -77,13 +133,14 @@ def build_body(*, text: str, html: str | None, message_id: str) -> str:
 class Composer:
     """Turns outbox rows into the bytes sent, for one MAIL_FROM: envelope headers on the body built at queue time.
 
-    Every header value is one line (`one_line`), every address checked (`check_address`), and the email package
-    folds and encodes the free-text ones (From, Subject), so no value can start a header of its own.
+    Every header is built by `fold_header` (one line, encoded words neutralised, folding checked) and every address
+    checked (`check_address`), so no value can start a header of its own. This is the one place mails are composed.
     """
 
     def __init__(self, mail_from: str) -> None:
-        self.sender = envelope_sender(mail_from)
-        self._from = POLICY.fold("From", one_line(mail_from))
+        name, address = split_mail_from(mail_from)
+        self.sender = check_address(address)
+        self._from = fold_header("From", Address(display_name=name, addr_spec=self.sender))
 
     def compose(self, row: OutboxMessage) -> bytes:
         """The message for `row`, the same bytes on every attempt. Raises InvalidAddress for an unusable recipient."""
@@ -91,19 +148,19 @@ class Composer:
         message_id = one_line(row.message_id)
         if not _MESSAGE_ID.match(message_id):
             raise ValueError(f"outbox message {row.id} has a malformed Message-ID {message_id!r}")
-        lines = [self._from, f"To: {recipient}\r\n"]
+        lines = [self._from, fold_header("To", recipient)]
         if row.reply_to:
             # A broken contract-owner address must not stop the mail to the supplier.
             with contextlib.suppress(InvalidAddress):
-                lines.append(f"Reply-To: {_ascii_address(row.reply_to)}\r\n")
+                lines.append(fold_header("Reply-To", _ascii_address(row.reply_to)))
         lines += [
-            POLICY.fold("Subject", one_line(row.subject)),
-            f"Date: {format_datetime(row.created_at)}\r\n",  # type: ignore[arg-type] - always set; when queued
-            f"Message-ID: {message_id}\r\n",
+            fold_header("Subject", row.subject),
+            fold_header("Date", format_datetime(row.created_at)),  # type: ignore[arg-type] - always set; when queued
+            fold_header("Message-ID", message_id),
             # RFC 3834: an automatic mail; asks out-of-office responders not to answer it.
-            "Auto-Submitted: auto-generated\r\n",
-            "X-Auto-Response-Suppress: All\r\n",
-            f"Content-Language: {'en' if row.language == 'en' else 'nl'}\r\n",
+            fold_header("Auto-Submitted", "auto-generated"),
+            fold_header("X-Auto-Response-Suppress", "All"),
+            fold_header("Content-Language", "en" if row.language == "en" else "nl"),
         ]
         body = row.mime_body or build_body(text=row.body_text, html=row.body_html, message_id=message_id)
         return ("".join(lines) + body).encode("ascii")

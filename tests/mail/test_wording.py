@@ -16,7 +16,10 @@ def test_the_renewal_request_quotes_the_file_name_and_names_its_question():
         expires_on=date(2027, 1, 8),
     )
     mail = render_mail("evidence-renewal", "nl", context)
-    assert mail.subject == "Uw document „iso27001-certificate.pdf” verloopt op 8 januari 2027: graag een nieuwe versie"
+    # The subject is our own text (the question), never the supplier's file name (security finding F1).
+    assert mail.subject == (
+        "Uw document bij „Upload het ISO 27001-certificaat.” verloopt op 8 januari 2027: graag een nieuwe versie"
+    )
     assert (
         "Het document „iso27001-certificate.pdf” dat u aan Gemeente Testdorp hebt gegeven bij „Upload het" in mail.text
     )
