@@ -76,7 +76,10 @@ def fold_header(name: str, value: str | Address) -> str:
         address = Address(display_name=header_text(value.display_name), addr_spec=value.addr_spec)
         return check_folded(name, POLICY.header_factory(name, address).fold(policy=POLICY))
     text = header_text(value)
-    encoded = Header(text, "us-ascii" if text.isascii() else "utf-8", header_name=name).encode(linesep="\r\n")
+    # Plain ASCII folds at its spaces; a word too long for a line is encoded (Header would fold before it, and
+    # that fold reads back as a leading space).
+    plain = text.isascii() and all(len(word) <= 60 for word in text.split())
+    encoded = Header(text, "us-ascii" if plain else "utf-8", header_name=name).encode(linesep="\r\n")
     return check_folded(name, f"{name}: {encoded}\r\n")
 
 

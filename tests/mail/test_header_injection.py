@@ -131,7 +131,7 @@ names = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(subject=names, supplier=names, sender_name=names)
 def test_every_composed_message_parses_back_to_exactly_the_headers_we_set(subject, supplier, sender_name) -> None:
     text = f"{subject} {supplier}"
