@@ -449,6 +449,9 @@ class OutboxMessage(SQLModel, table=True):
     # The MIME body (Content-Type headers and encoded text + HTML parts) built once when queued, so delivery only
     # adds the envelope headers; None for rows queued without it (then it is built at delivery).
     mime_body: str | None = None
+    # The link of a link-bearing mail, sealed under SECRET_KEY (bot/mail/links.py); the bodies hold a placeholder.
+    # Cleared when the mail is sent or fails for good, so no usable link is kept at rest.
+    link_sealed: str | None = None
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     uitvraag_id: int | None = Field(default=None, foreign_key="uitvraag.id", index=True)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)

@@ -21,6 +21,7 @@ from bot import create_app
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.databases import PostgresDatabases, SqliteDatabases, is_postgres, postgres_url
 from tests.support.live import LiveServer
+from tests.support.mail import TEST_SECRET_KEY
 from tests.support.smtp import SmtpServer, free_port
 
 # Keep a developer's own .env and environment out of the tests.
@@ -68,7 +69,7 @@ def make_test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dic
     config = {
         "TESTING": True,
         "BOT_ENV": "test",
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SECRET_KEY": TEST_SECRET_KEY,
         "DATABASE_URL": database_url,
         "BASE_URL": "http://localhost",
         "MAIL_URL": f"file://{tmp_path / 'mail'}",

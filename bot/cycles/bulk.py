@@ -93,20 +93,21 @@ def outbox_row(
     organisation_id: int | None = None,
     uitvraag_id: int | None = None,
     renderer: MailRenderer | None = None,
+    secret_key: str = "",
 ) -> dict[str, Any]:
     """The OutboxMessage row `enqueue` would add for this mail (its MIME body is built at delivery, see new_row).
 
-    Pass one `renderer` for many mails of a kind: it renders each shape of mail once (see rendering.py).
+    Pass one `renderer` for many mails of a kind: it renders each shape of mail once (see rendering.py). A mail
+    with a `link` needs `secret_key` to seal it.
     """
-    rendered = (
-        renderer.render(kind, language, context) if renderer is not None else render_mail(kind, language, context)
-    )
     return outbox.new_row(
         key=key,
         kind=kind,
         to=to,
         language=language,
-        rendered=rendered,
+        context=context,
+        render=renderer.render if renderer is not None else render_mail,
+        secret_key=secret_key,
         now=now,
         mail_from_domain=domain,
         reply_to=reply_to,

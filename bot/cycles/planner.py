@@ -397,6 +397,7 @@ def _write_batch(
                 organisation_id=organisation.id,
                 uitvraag_id=uitvraag_id,
                 renderer=setup.renderer,
+                secret_key=config["SECRET_KEY"],
             )
         )
         audits.append(

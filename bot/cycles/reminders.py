@@ -103,6 +103,7 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
                     "owner_email": owner.owner_email,
                 },
                 now=now,
+                secret_key=config["SECRET_KEY"],
                 domain=domain,
                 reply_to=owner.owner_email,
                 organisation_id=fact.organisation_id,

@@ -244,6 +244,7 @@ def _request(context: SweepContext, source: Any, anchor: Any, document: dict[str
                 organisation_id=source.organisation_id,
                 uitvraag_id=uitvraag_id,
                 renderer=context.renderer,
+                secret_key=config["SECRET_KEY"],
             )
         ],
     )

@@ -61,7 +61,11 @@ _MARK_SENT = (
     sa.update(_TABLE)
     .where(_TABLE.c.id == sa.bindparam("row_id"), _TABLE.c.status == OutboxStatus.PENDING)
     .values(
-        status=OutboxStatus.SENT, sent_at=sa.bindparam("sent_at"), attempts=sa.bindparam("attempts"), last_error=None
+        status=OutboxStatus.SENT,
+        sent_at=sa.bindparam("sent_at"),
+        attempts=sa.bindparam("attempts"),
+        last_error=None,
+        link_sealed=None,  # a sent mail keeps no link, not even sealed
     )
 )
 
@@ -81,7 +85,7 @@ class _Sender:
         self.engine = engine
         self.config = config
         self.now = as_utc(now)
-        self.composer = Composer(str(config["MAIL_FROM"]))
+        self.composer = Composer(str(config["MAIL_FROM"]), secret_key=str(config.get("SECRET_KEY") or ""))
         self.transport: Transport = transport_for(str(config["MAIL_URL"]))
         self.open = False
         self.report = DeliveryReport()
@@ -132,7 +136,9 @@ class _Sender:
         given_up = not error.permanent and self.now - created >= self.give_up
         if error.permanent or given_up:
             text = error.text if error.permanent else f"gave up after {attempts} attempts: {error.text}"
-            session.execute(pending.values(status=OutboxStatus.FAILED, attempts=attempts, last_error=text[:2000]))
+            session.execute(
+                pending.values(status=OutboxStatus.FAILED, attempts=attempts, last_error=text[:2000], link_sealed=None)
+            )
             self.report.failed += 1
             log.warning("mail %s (%s) failed for good: %s", row.id, row.kind, text)
             self.report.notices += queue_failure_notices(

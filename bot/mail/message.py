@@ -19,6 +19,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
+from bot.mail.links import bodies
 from bot.models import OutboxMessage
 
 # CRLF line endings, as SMTP wants them; the file transport writes the same bytes.
@@ -140,7 +141,8 @@ class Composer:
     checked (`check_address`), so no value can start a header of its own. This is the one place mails are composed.
     """
 
-    def __init__(self, mail_from: str) -> None:
+    def __init__(self, mail_from: str, *, secret_key: str = "") -> None:
+        self.secret_key = secret_key  # opens the sealed link of a link-bearing mail
         name, address = split_mail_from(mail_from)
         self.sender = check_address(address)
         self._from = fold_header("From", Address(display_name=name, addr_spec=self.sender))
@@ -165,7 +167,11 @@ class Composer:
             fold_header("X-Auto-Response-Suppress", "All"),
             fold_header("Content-Language", "en" if row.language == "en" else "nl"),
         ]
-        body = row.mime_body or build_body(text=row.body_text, html=row.body_html, message_id=message_id)
+        if row.mime_body and not row.link_sealed:
+            body = row.mime_body
+        else:
+            text, html = bodies(row, self.secret_key)  # the link goes in only now, never stored in the body
+            body = build_body(text=text, html=html, message_id=message_id)
         return ("".join(lines) + body).encode("ascii")
 
 
@@ -176,6 +182,6 @@ def _ascii_address(value: str) -> str:
     return address
 
 
-def build_message(row: OutboxMessage, *, mail_from: str) -> EmailMessage:
+def build_message(row: OutboxMessage, *, mail_from: str, secret_key: str = "") -> EmailMessage:
     """The message for `row` as an EmailMessage (parsed from exactly the bytes that are sent)."""
-    return email.message_from_bytes(Composer(mail_from).compose(row), policy=POLICY)  # type: ignore[return-value]
+    return email.message_from_bytes(Composer(mail_from, secret_key=secret_key).compose(row), policy=POLICY)  # type: ignore[return-value]

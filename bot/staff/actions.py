@@ -66,6 +66,7 @@ class MailSettings:
 
     base_url: str
     grace_days: int
+    secret_key: str  # seals the link in the stored mail (bot/mail/links.py)
     mail_from_domain: str = "localhost"
 
 
@@ -178,6 +179,7 @@ def _queue_link_mail(
         language=lang,
         context=context,
         now=now,
+        secret_key=mail.secret_key,
         mail_from_domain=mail.mail_from_domain,
         reply_to=owner_email,
         organisation_id=uitvraag.organisation_id,

@@ -173,6 +173,7 @@ def signin() -> Any:
             now=moment,
             base_url=config["BASE_URL"],
             minutes=config["SIGNIN_LINK_MINUTES"],
+            secret_key=config["SECRET_KEY"],
             mail_from_domain=mail_domain(config["MAIL_FROM"]),
         )
     db.commit()

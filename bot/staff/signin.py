@@ -61,6 +61,7 @@ def request_signin_links(
     now: datetime,
     base_url: str,
     minutes: int,
+    secret_key: str,
     mail_from_domain: str = "localhost",
 ) -> int:
     """Queue one sign-in mail per organisation this address may sign in to with a mailed link; returns how many.
@@ -96,6 +97,7 @@ def request_signin_links(
                 "minutes": minutes,
             },
             now=now,
+            secret_key=secret_key,
             mail_from_domain=mail_from_domain,
             organisation_id=user.organisation_id,
         )

@@ -51,6 +51,7 @@ def _mail_settings() -> actions.MailSettings:
     return actions.MailSettings(
         base_url=config["BASE_URL"],
         grace_days=config["TOKEN_GRACE_DAYS"],
+        secret_key=config["SECRET_KEY"],
         mail_from_domain=mail_domain(config["MAIL_FROM"]),
     )
 

@@ -234,6 +234,7 @@ def submit(
             language=uitvraag.language,
             context=receipt_mail_context(session, state, submission, base_url=base_url, secret_key=secret_key),
             now=now,
+            secret_key=secret_key,
             mail_from_domain=mail_domain,
             organisation_id=uitvraag.organisation_id,
             uitvraag_id=uitvraag_id,

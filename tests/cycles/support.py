@@ -27,6 +27,7 @@ from bot.questionnaires.examples import best_answers
 from bot.supplier.drafts import add_evidence, save_answers
 from bot.supplier.state import load_state
 from bot.supplier.submission import submit as supplier_submit
+from tests.support.mail import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTOR = "supplier:test"
@@ -79,7 +80,7 @@ def submit(
         now=now,
         actor=ACTOR,
         base_url="http://localhost",
-        secret_key="test-secret",
+        secret_key=TEST_SECRET_KEY,  # the app's, so the receipt mail's sealed link opens at delivery
     )
     session.expire_all()
     submitted = session.get(Uitvraag, uitvraag_id)

@@ -25,6 +25,7 @@ from bot.models import (
 )
 from tests.cycles.support import submit
 from tests.factories import make_contract, make_organisation, make_supplier
+from tests.support.mail import sent_text
 
 OCT_1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
@@ -90,7 +91,7 @@ def test_a_supplier_with_two_contracts_gets_one_uitvraag_per_questionnaire(sessi
     assert mail.to_addr == "security@leverancier.test" and mail.reply_to == "olga@g.test"
     assert mail.language == "en" and "ZK-1" in mail.body_text and "ZK-2" in mail.body_text
     # The link in the mail opens this uitvraag; only the token's hash is stored.
-    token = mail.body_text.split("http://localhost/q/")[1].split()[0]
+    token = sent_text(mail).split("http://localhost/q/")[1].split()[0]
     found = lookup_token(session, token, now=OCT_1)
     assert found.ok and found.token is not None and found.token.uitvraag_id == full.id
     assert token not in {t.token_hash for t in session.exec(select(AccessToken))}

@@ -14,6 +14,7 @@ from bot.cycles.sweep import sweep
 from bot.models import Finding, LadderStep, OutboxMessage, Uitvraag
 from tests.cycles.support import mails_by_recipient, steps, submit
 from tests.factories import make_contract, make_organisation, make_staff, make_supplier
+from tests.support.mail import sent_text
 
 OCT_1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # deadline: 31 October, end of day
 
@@ -32,7 +33,7 @@ def _mails(session: Session, kind: str) -> list[OutboxMessage]:
 
 
 def _link_token(mail: OutboxMessage) -> str:
-    return mail.body_text.split("http://localhost/q/")[1].split()[0]
+    return sent_text(mail).split("http://localhost/q/")[1].split()[0]
 
 
 def test_reminders_go_out_14_and_3_days_before_the_deadline_each_with_a_fresh_link(session: Session, app: Any) -> None:

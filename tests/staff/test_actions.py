@@ -11,8 +11,9 @@ from sqlmodel import select
 from bot.access import TokenState, lookup_token
 from bot.models import AccessToken, Answer, AuditLog, OutboxMessage, Uitvraag, UitvraagContract
 from bot.staff import actions
+from tests.support.mail import TEST_SECRET_KEY, sent_text
 
-MAIL = actions.MailSettings(base_url="http://localhost", grace_days=14)
+MAIL = actions.MailSettings(base_url="http://localhost", grace_days=14, secret_key=TEST_SECRET_KEY)
 
 
 def audit(session, action):
@@ -51,7 +52,7 @@ def test_requesting_improvement_creates_a_follow_up_with_a_link_and_a_mail(sessi
     assert mail.kind == "follow-up" and mail.to_addr == "security@wolk.test" and mail.reply_to == "olga@testdorp.nl"
     assert "Graag MFA invoeren" in mail.body_text
     assert "Is meerfactorauthenticatie verplicht voor beheer op afstand?" in mail.body_text
-    token = mail.body_text.split("http://localhost/q/")[1].split()[0]
+    token = sent_text(mail).split("http://localhost/q/")[1].split()[0]
     assert lookup_token(session, token, now=now).state is TokenState.VALID
     (entry,) = audit(session, "uitvraag.improvement-requested")
     assert entry.subject_id == world.uitvraag.id and entry.detail["follow_up_id"] == follow_up.id
@@ -153,8 +154,8 @@ def test_resending_the_link_kills_the_old_one_and_mails_a_new_one(session, world
         select(OutboxMessage).where(OutboxMessage.idempotency_key.in_([key1, key2])).order_by(OutboxMessage.id)
     ).all()
     assert [m.kind for m in mails] == ["invitation", "invitation"]
-    first = mails[0].body_text.split("http://localhost/q/")[1].split()[0]
-    second = mails[1].body_text.split("http://localhost/q/")[1].split()[0]
+    first = sent_text(mails[0]).split("http://localhost/q/")[1].split()[0]
+    second = sent_text(mails[1]).split("http://localhost/q/")[1].split()[0]
     assert lookup_token(session, first, now=now).state is TokenState.SUPERSEDED
     assert lookup_token(session, second, now=now).ok
     assert len(audit(session, "uitvraag.link-resent")) == 2

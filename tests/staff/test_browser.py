@@ -17,6 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 from bot.mail.delivery import send_due
 from bot.timeutil import utcnow
 from tests.staff.world import build_world
+from tests.support.mail import sent_text
 
 pytestmark = pytest.mark.browser
 
@@ -176,4 +177,4 @@ def _links(session: Any) -> list[str]:
 
     rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "signin-link")).all()
     session.commit()
-    return [re.search(r"/staff/signin/([A-Za-z0-9_-]{43})", r.body_text).group(1) for r in rows]
+    return [re.search(r"/staff/signin/([A-Za-z0-9_-]{43})", sent_text(r)).group(1) for r in rows]

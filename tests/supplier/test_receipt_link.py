@@ -10,6 +10,7 @@ from sqlmodel import select
 from bot.models import OutboxMessage, Submission
 from bot.supplier.receipt_links import sign_receipt
 from tests.supplier.helpers import make_uitvraag, rows
+from tests.support.mail import sent_html, sent_text
 
 ATTESTATION = {"name": "Sam Leverancier", "role": "CISO", "email": "sam@leverancier.test", "truthful": True}
 ANSWERS = {"has-iso": "no", "notice-hours": 4, "mfa": "yes", "controls": ["backups"]}
@@ -31,9 +32,9 @@ def submitted(client, session, **kwargs):
 def mailed_path(session, uitvraag_id):
     """The receipt link's path, as the receipt mail (text and HTML) carries it."""
     mail = rows(session, select(OutboxMessage).where(OutboxMessage.idempotency_key == f"receipt:{uitvraag_id}"))[0]
-    paths = re.findall(r"/q/receipt/[A-Za-z0-9_.\-]+", mail.body_text)
-    assert len(paths) == 1, mail.body_text
-    assert paths[0] in mail.body_html
+    paths = re.findall(r"/q/receipt/[A-Za-z0-9_.\-]+", sent_text(mail))
+    assert len(paths) == 1, sent_text(mail)
+    assert paths[0] in sent_html(mail)
     assert "browser" not in mail.body_text and "ingediend;" not in mail.body_text
     return paths[0]
 
