@@ -78,6 +78,8 @@ class Settings:
     # PostgreSQL: how often a waiting worker replica tries to take over the leader lock.
     WORKER_LEADER_RETRY_SECONDS: int = 10
     STAFF_SESSION_HOURS: int = 8
+    # A staff session that has had no request for this long ends (the person signs in again).
+    STAFF_IDLE_MINUTES: int = 60
     SIGNIN_LINK_MINUTES: int = 15
     # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust (0: none). Rate limits
     # count per client address; behind a proxy that address is only known from X-Forwarded-For.

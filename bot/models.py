@@ -143,6 +143,8 @@ class StaffUser(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime | None = _ts(nullable=False)
     last_signed_in_at: datetime | None = _ts()
+    # Raised to end every session of this user (bot/staff/sessions.py): a cookie with an older one is refused.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class OrganisationSignIn(SQLModel, table=True):

@@ -1,15 +1,15 @@
 """Staff sign-in and sign-out views, the signed-in session, and the organisation scoping every page relies on.
 
-The browser session holds the staff user's id and when they signed in; it ends after STAFF_SESSION_HOURS, on
-sign-out, or when the account is deactivated. Every look-up of an id from a URL goes through `scoped_or_404`, so
-another organisation's ids answer 404, exactly like ids that do not exist.
+The browser session (bot/staff/sessions.py) ends after STAFF_SESSION_HOURS, after STAFF_IDLE_MINUTES unused, and
+on the server for every device at sign-out or when the account is deactivated. Every look-up of an id from a URL
+goes through `scoped_or_404`, so another organisation's ids answer 404, exactly like ids that do not exist.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
@@ -23,12 +23,12 @@ from bot.models import StaffUser
 from bot.ratelimit import hit
 from bot.staff import oidc
 from bot.staff.blueprint import bp
+from bot.staff.sessions import end_sessions, session_user
+from bot.staff.sessions import start_session as start_cookie_session
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
 from bot.staff.sso import any_mail_link, has_sso, settings_for, sso_organisations
-from bot.timeutil import as_utc, utcnow
+from bot.timeutil import utcnow
 
-SESSION_USER = "staff_user_id"
-SESSION_SINCE = "staff_signed_in_at"
 SESSION_NEXT = "staff_next"
 # After a single sign-on: which organisation's provider, and its ID token (the hint for signing out there too).
 SESSION_SSO_ORGANISATION = "staff_sso_organisation"
@@ -51,22 +51,13 @@ def current_staff() -> StaffUser | None:
     """The signed-in, active staff user of this request, or None (and the session is cleared if it ran out)."""
     if "staff_user" in g:
         return g.staff_user
-    user = None
-    user_id = session.get(SESSION_USER)
-    since = session.get(SESSION_SINCE)
-    if user_id is not None and since:
-        hours = current_app.config["STAFF_SESSION_HOURS"]
-        try:
-            started = as_utc(datetime.fromisoformat(since))
-        except (TypeError, ValueError):
-            started = None
-        if started is not None and now() < started + timedelta(hours=hours):
-            candidate = get_session().get(StaffUser, int(user_id))
-            if candidate is not None and candidate.active:
-                user = candidate
-        if user is None:
-            session.pop(SESSION_USER, None)
-            session.pop(SESSION_SINCE, None)
+    user = session_user(
+        get_session(),
+        session,
+        now=now(),
+        hours=current_app.config["STAFF_SESSION_HOURS"],
+        idle_minutes=current_app.config["STAFF_IDLE_MINUTES"],
+    )
     g.staff_user = user
     if user is not None:
         g.staff_lang = user.language if user.language in ("nl", "en") else "nl"
@@ -219,10 +210,8 @@ def start_session(user: StaffUser, moment: datetime, **extra: Any) -> str:
     `extra` is kept in the session too (single sign-on keeps its ID token for signing out at the provider).
     """
     target = _safe_next(session.get(SESSION_NEXT))
-    session.clear()
+    start_cookie_session(session, user, now=moment)  # bot/staff/sessions.py: epoch, idle time, sign-in time
     session.permanent = True
-    session[SESSION_USER] = user.id
-    session[SESSION_SINCE] = moment.isoformat()
     session.update(extra)
     g.pop("staff_user", None)
     return target
@@ -253,6 +242,12 @@ def signed_out() -> Any:
 @bp.post("/signout")
 def signout() -> Any:
     provider_url = _provider_sign_out_url()
+    user = current_staff()
+    if user is not None:
+        # Every session of this user ends on the server (all devices, copied cookies too), not only this cookie.
+        db = get_session()
+        end_sessions(db, user, now=now(), actor=f"staff:{user.email}", reason="signed-out")
+        db.commit()
     session.clear()
     g.pop("staff_user", None)
     if provider_url:

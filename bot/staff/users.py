@@ -17,6 +17,7 @@ from bot.audit import record
 from bot.cli_options import now_option, resolve_now
 from bot.db import get_session
 from bot.models import Organisation, Role, StaffUser
+from bot.staff.sessions import end_sessions
 
 ROLES = tuple(role.value for role in Role)
 
@@ -207,7 +208,7 @@ def deactivate_staff_user(
 ) -> bool:
     """Stop a staff user of this organisation from signing in, audited. Returns False when it was already inactive.
 
-    Open sessions end at their next request (the session checks `active`). Refuses the organisation's last active
+    Every open session ends on the server (`end_sessions`). Refuses the organisation's last active
     admin. The caller commits.
     """
     if user.organisation_id != organisation.id:
@@ -217,6 +218,8 @@ def deactivate_staff_user(
     _guard_last_admin(session, user, organisation)
     user.active = False
     session.add(user)
+    # Reactivating the account later must not bring an old (perhaps copied) session cookie back to life.
+    end_sessions(session, user, now=now, actor=actor, reason="sessions-ended")
     record(
         session,
         now=now,

@@ -27,11 +27,14 @@ CSP = "; ".join(
 
 def init_app(app: Flask) -> None:
     production = app.config["BOT_ENV"] == "production"
-    app.config.setdefault("SESSION_COOKIE_NAME", "bot_session")
+    secure = production or app.config["BASE_URL"].startswith("https://")
     app.config.update(
+        # Our own name (Flask's default "session" is what every scanner tries); over HTTPS with the __Host- prefix,
+        # so the browser only takes it from this host, over HTTPS, for the whole site.
+        SESSION_COOKIE_NAME="__Host-bot_session" if secure else "bot_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=production or app.config["BASE_URL"].startswith("https://"),
+        SESSION_COOKIE_SECURE=secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=app.config["STAFF_SESSION_HOURS"]),
         WTF_CSRF_TIME_LIMIT=None,  # the session's own lifetime bounds the token; long forms must not expire
         WTF_CSRF_SSL_STRICT=False,  # BASE_URL may differ from the Host a proxy passes on

@@ -129,7 +129,7 @@ def test_sessions_expire_and_sign_out_ends_them(client, app, world, now):
     sign_in(client, world.ciso, now - timedelta(hours=hours, seconds=1))
     response = client.get("/staff/")
     assert response.status_code == 302 and "/staff/signin" in response.headers["Location"]
-    sign_in(client, world.ciso, now - timedelta(hours=hours - 1))
+    sign_in(client, world.ciso, now - timedelta(hours=hours - 1), seen=now)
     assert client.get("/staff/").status_code == 200
     out = client.post("/staff/signout")
     assert "U bent afgemeld" in out.get_data(as_text=True)

@@ -30,6 +30,7 @@ from bot.models import (
 )
 from bot.questionnaires.loader import parse_questionnaire
 from bot.questionnaires.snapshots import ensure_snapshot
+from bot.staff.sessions import SESSION_SEEN, start_session
 from tests.factories import make_contract, make_cycle, make_organisation, make_staff, make_supplier
 
 XSS = '<script>alert("xss")</script>'
@@ -405,8 +406,10 @@ def build_world(
     )
 
 
-def sign_in(client: object, user: StaffUser, now: datetime) -> None:
-    """Put a live staff session in a Flask test client's cookie (the sign-in flow itself is tested separately)."""
+def sign_in(client: object, user: StaffUser, now: datetime, *, seen: datetime | None = None) -> None:
+    """Put a live staff session in a Flask test client's cookie (the sign-in flow itself is tested separately):
+    signed in at `now`, last used at `seen` (default `now`)."""
     with client.session_transaction() as flask_session:  # type: ignore[attr-defined]
-        flask_session["staff_user_id"] = user.id
-        flask_session["staff_signed_in_at"] = now.isoformat()
+        start_session(flask_session, user, now=now)
+        if seen is not None:
+            flask_session[SESSION_SEEN] = seen.isoformat()
