@@ -96,6 +96,8 @@ def bot_env(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, str]:
             "BOT_INSTANCE_PATH": str(tmp_path / "instance"),
             "BOT_DOTENV": str(tmp_path / "no.env"),
             "BOT_ENV": "test",
+            # The same key as the test app: a mail's link is sealed under it when queued and opened by the worker.
+            "SECRET_KEY": TEST_SECRET_KEY,
             "BASE_URL": "http://localhost",
             "MAIL_URL": f"file://{tmp_path / 'mail'}",
             "MAIL_FROM": "BIO uitvraag <uitvraag@gemeente.test>",

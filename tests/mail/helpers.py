@@ -23,6 +23,7 @@ from bot.models import (
     UitvraagContract,
 )
 from tests.factories import NOW, make_contract, make_cycle
+from tests.support.mail import TEST_SECRET_KEY
 from tests.support.smtp import CollectingHandler, SmtpServer
 
 MAIL_FROM = "BIO uitvraag <uitvraag@gemeente.test>"
@@ -184,6 +185,7 @@ def queue(
         language=language,
         context=context or KINDS[kind],
         now=now,
+        secret_key=TEST_SECRET_KEY,
         mail_from_domain="gemeente.test",
         reply_to=reply_to,
         organisation_id=uitvraag.organisation_id if uitvraag else None,
@@ -205,6 +207,7 @@ def queue_many(session: Session, count: int, *, now: datetime = NOW, domain: str
             language="nl",
             context=KINDS["signin-link"],
             now=now,
+            secret_key=TEST_SECRET_KEY,
             mail_from_domain="gemeente.test",
         )
         ids.append(row.message_id)

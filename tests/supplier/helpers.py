@@ -24,6 +24,7 @@ from bot.questionnaires.model import Questionnaire
 from bot.questionnaires.snapshots import ensure_snapshot
 from bot.timeutil import utcnow
 from tests.factories import make_contract, make_cycle, make_organisation, make_supplier
+from tests.support.mail import TEST_SECRET_KEY
 
 QUESTIONNAIRE_FILE = Path(__file__).with_name("questionnaire.toml")
 GRACE_DAYS = 14
@@ -131,6 +132,7 @@ def make_uitvraag(
             "owner_email": contracts[0].owner_email,
         },
         now=now,
+        secret_key=TEST_SECRET_KEY,
         organisation_id=organisation.id,
         uitvraag_id=uitvraag.id,
     )
