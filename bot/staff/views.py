@@ -36,6 +36,7 @@ from bot.staff.queries import SORT_KEYS, STATUS_FILTERS
 from bot.staff.queries import overview as build_overview
 from bot.staff.texts import questionnaire_titles
 from bot.timeutil import day_start
+from bot.web.ids import parse_id
 
 AUDIT_PAGE_SIZE = 200
 
@@ -69,8 +70,7 @@ def _date(field: str) -> date | None:
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(request.args.get(name, ""))
 
 
 @bp.get("/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -203,13 +204,33 @@ def read() -> Response:
     return jsonify(document(g.state))
 
 
+# No answer document nests deeper than a few levels; a deeper body is refused before it is parsed (the parser
+# would recurse once per level and raise RecursionError).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deep the arrays and objects of JSON `text` nest (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _json_body() -> dict[str, Any] | Response:
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return problem(400, "bad-encoding", "The request body is not valid UTF-8.")
-    except ValueError:
+    if json_depth(text) > MAX_JSON_DEPTH:
+        return problem(400, "bad-json", f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
         return problem(400, "bad-json", "The request body is not valid JSON.")
     if not isinstance(body, dict):
         return problem(400, "bad-json", "The request body must be a JSON object.")

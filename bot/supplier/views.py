@@ -42,6 +42,7 @@ from bot.supplier.render import error_for, question_view, strings_for_js
 from bot.supplier.state import UitvraagState, load_state
 from bot.supplier.submission import AlreadySubmitted, SubmissionInvalid, receipt_document, submit
 from bot.timeutil import utcnow
+from bot.web.ids import parse_id
 
 bp = Blueprint("supplier", __name__, url_prefix="/q")
 
@@ -242,11 +243,12 @@ def _save_section(state: UitvraagState, current: Any) -> tuple[list[FieldError],
         if expiry_error is not None:
             errors.append(FieldError(f"expires-{row.id}", expiry_error.message, qid, question.section))
     removed = []
-    for file_id in request.form.getlist("remove"):
+    for raw_id in request.form.getlist("remove"):
         path = None
-        if file_id.isdigit():
+        file_id = parse_id(raw_id)
+        if file_id is not None:
             path = remove_evidence(
-                db, state=state, file_id=int(file_id), upload_dir=config["UPLOAD_DIR"], now=now, actor=actor()
+                db, state=state, file_id=file_id, upload_dir=config["UPLOAD_DIR"], now=now, actor=actor()
             )
         if path is not None:
             removed.append(path)

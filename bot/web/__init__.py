@@ -6,7 +6,7 @@ from flask import Flask
 
 from bot import i18n, models
 from bot.timeutil import local_time
-from bot.web import errors, security
+from bot.web import errors, ids, security
 
 TEMPLATE_ENUMS = (
     "AcceptanceStatus",
@@ -22,6 +22,7 @@ TEMPLATE_ENUMS = (
 
 
 def init_app(app: Flask) -> None:
+    ids.init_app(app)  # before the blueprints: their <int:...> segments use it
     i18n.init_app(app)
     app.add_template_filter(local_time, "local")
     # Templates compare statuses and kinds through the same enums as the code (CTFd exports its constants so).
