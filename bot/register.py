@@ -21,6 +21,7 @@ from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from bot import audit, emails
+from bot.csvfile import excel_csv
 from bot.db import get_session
 from bot.models import Contract, Organisation, Role, Service, StaffUser, Supplier
 from bot.register_xlsx import XlsxError, is_xlsx, xlsx_records
@@ -534,13 +535,9 @@ def export_rows(session: Session, *, organisation_id: int | None = None) -> list
     return rows
 
 
-def write_excel_csv(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> bytes:
-    """CSV that Dutch Excel opens as columns: semicolons, CRLF, UTF-8 with a BOM."""
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), delimiter=";", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+def write_excel_csv(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...], *, raw: bool = False) -> bytes:
+    """The register as CSV for Excel in the columns the import reads (bot/csvfile.py; `raw` for a round trip)."""
+    return excel_csv(list(columns), rows, raw=raw)
 
 
 @click.group("import")
@@ -579,9 +576,15 @@ def export_group() -> None:
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
 )
 @click.option("--organisation", help="Only this organisation (its name or slug).")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Write cells exactly as stored, for a file that only goes back into 'bot import' (no apostrophe before "
+    "cells starting with = + - @; do not open such a file in a spreadsheet).",
+)
 @with_appcontext
-def export_contracts_command(output: Path | None, organisation: str | None) -> None:
-    """Write the contract register as CSV for Excel (the same columns the import reads)."""
+def export_contracts_command(output: Path | None, organisation: str | None, raw: bool) -> None:
+    """Write the contract register as CSV for Excel (the same columns the import reads), formula cells defused."""
     session = get_session()
     organisation_id = None
     if organisation:
@@ -594,7 +597,7 @@ def export_contracts_command(output: Path | None, organisation: str | None) -> N
         if org is None:
             raise click.UsageError(f"No organisation named {organisation!r}.")
         organisation_id = org.id
-    data = write_excel_csv(export_rows(session, organisation_id=organisation_id), COLUMNS + OPTIONAL_COLUMNS)
+    data = write_excel_csv(export_rows(session, organisation_id=organisation_id), COLUMNS + OPTIONAL_COLUMNS, raw=raw)
     if output is None:
         sys.stdout.buffer.write(data)
     else:

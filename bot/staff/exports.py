@@ -3,8 +3,6 @@ JSON), and the per-cycle report the CISO keeps as ENSIA evidence."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.csvfile import excel_csv
 from bot.findings import settled_by
 from bot.models import (
     Contract,
@@ -56,8 +55,6 @@ REGISTER_COLUMNS = [
     "open_medium",
     "open_low",
 ]
-# Excel runs a cell starting with one of these as a formula; a leading apostrophe keeps it text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register_rows(session: Session, *, organisation_id: int, now: datetime) -> list[dict[str, Any]]:
@@ -145,23 +142,9 @@ def register_rows(session: Session, *, organisation_id: int, now: datetime) -> l
     return rows
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def register_csv(rows: list[dict[str, Any]]) -> bytes:
-    """CSV that Dutch Excel opens by double-click: semicolons, CRLF, UTF-8 with a byte order mark."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(REGISTER_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row[column]) for column in REGISTER_COLUMNS])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    """The register overview as CSV for Excel (bot/csvfile.py: formula cells defused)."""
+    return excel_csv(REGISTER_COLUMNS, rows)
 
 
 @dataclass
