@@ -39,6 +39,7 @@ def test_sender_killed_mid_batch_loses_nothing_and_resends_at_most_one(app, sess
         MAIL_FROM=MAIL_FROM,
         BASE_URL="http://localhost",
         BOT_ENV="test",
+        SECRET_KEY=app.config["SECRET_KEY"],  # queued links are sealed under it
         BOT_INSTANCE_PATH=str(tmp_path / "sender-instance"),
         BOT_DOTENV=str(tmp_path / "no.env"),
     )

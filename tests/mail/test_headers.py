@@ -10,6 +10,7 @@ from bot.mail.message import build_message
 from bot.models import OutboxMessage
 from tests.factories import NOW
 from tests.mail.helpers import MAIL_FROM, queue
+from tests.support.mail import TEST_SECRET_KEY
 
 EVIL = "Leverancier BV\r\nBcc: attacker@evil.example\nX-Injected: yes"
 
@@ -50,7 +51,7 @@ def test_a_newline_stored_in_a_subject_is_flattened_when_the_message_is_built(ap
     row.subject = "Hallo\r\nBcc: attacker@evil.example"
     row.reply_to = "owner@gemeente.test\r\nBcc: attacker@evil.example"
 
-    message = build_message(row, mail_from=MAIL_FROM)
+    message = build_message(row, mail_from=MAIL_FROM, secret_key=TEST_SECRET_KEY)
     raw = message.as_bytes()
 
     assert message["Subject"] == "Hallo Bcc: attacker@evil.example"
