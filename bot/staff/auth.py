@@ -149,14 +149,17 @@ def signin() -> Any:
         limit=SIGNIN_REQUESTS_PER_CLIENT,
         window_seconds=RATE_WINDOW_SECONDS,
         now=moment,
-    ) and hit(
+    )
+    # Past the per-address limit the answer stays the same but no more mail goes out: whoever asks for someone
+    # else's address cannot lock that person out (the links already mailed to her still work).
+    mail = allowed and hit(
         db,
         key=f"staff-signin:address:{emails.normalise(email)}",
         limit=SIGNIN_REQUESTS_PER_ADDRESS,
         window_seconds=RATE_WINDOW_SECONDS,
         now=moment,
     )
-    if allowed:
+    if mail:
         config = current_app.config
         request_signin_links(
             db,

@@ -59,11 +59,13 @@ def present_token(
     A valid token marks the link as opened (AccessToken.first_used_at, Uitvraag.opened_at) when `mark_opened`.
     """
     key = guess_key(client)
-    if ratelimit.exceeded(session, key=key, limit=limit, window_seconds=window_seconds, now=now):
-        session.commit()
-        return Opened(None)
     found = lookup_token(session, token, now=now)
     if found.state is TokenState.UNKNOWN:
+        # A lock-out refuses only unknown tokens: a real link from the same address (one NAT, many suppliers)
+        # still opens, and a guesser learns nothing new from a 256-bit token it cannot know.
+        if ratelimit.exceeded(session, key=key, limit=limit, window_seconds=window_seconds, now=now):
+            session.commit()
+            return Opened(None)
         ratelimit.hit(session, key=key, limit=limit, window_seconds=window_seconds, now=now)
         session.commit()
         return Opened(TokenState.UNKNOWN)

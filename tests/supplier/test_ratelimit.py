@@ -43,15 +43,18 @@ def test_concurrent_hits_from_several_instances_are_all_counted(app):
         assert count(session, key="shared", window_seconds=600, now=now) == 40
 
 
-def test_guessing_links_over_http_ends_in_a_429_page(client, session):
+def test_guessing_links_over_http_ends_in_a_429_page_but_valid_links_still_open(client, session):
     made = make_uitvraag(session)
     for _ in range(30):
         assert client.get(f"/q/{secrets.token_urlsafe(32)}").status_code == 404
-    response = client.get(f"/q/{made.token}")
+    response = client.get(f"/q/{secrets.token_urlsafe(32)}")
     assert response.status_code == 429 and "Te veel pogingen" in response.get_data(as_text=True)
     assert response.headers["Retry-After"] == "600"
-    api = client.get("/api/v1/uitvraag", headers={"Authorization": f"Bearer {made.token}"})
+    api = client.get("/api/v1/uitvraag", headers={"Authorization": f"Bearer {secrets.token_urlsafe(32)}"})
     assert api.status_code == 429
+    # F9: the lock-out refuses only unknown tokens; a real supplier behind the same address gets in.
+    assert client.get(f"/q/{made.token}").status_code == 303
+    assert client.get("/api/v1/uitvraag", headers={"Authorization": f"Bearer {made.token}"}).status_code == 200
 
 
 def test_behind_a_trusted_proxy_guesses_count_per_real_client(app_config, session, tmp_path):
@@ -65,7 +68,9 @@ def test_behind_a_trusted_proxy_guesses_count_per_real_client(app_config, sessio
     made = make_uitvraag(session)
     for _ in range(30):
         client.get(f"/q/{secrets.token_urlsafe(32)}", headers={"X-Forwarded-For": "203.0.113.9"})
-    assert client.get(f"/q/{made.token}", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
-    # Another supplier behind the same proxy is not locked out.
+    unknown = secrets.token_urlsafe(32)
+    assert client.get(f"/q/{unknown}", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    # Another client behind the same proxy is not locked out.
+    assert client.get(f"/q/{unknown}", headers={"X-Forwarded-For": "203.0.113.10"}).status_code == 404
     assert client.get(f"/q/{made.token}", headers={"X-Forwarded-For": "203.0.113.10"}).status_code == 303
     proxied.extensions["engine"].dispose()
