@@ -26,6 +26,7 @@ from bot.db import get_session
 from bot.models import Contract, Organisation, Role, Service, StaffUser, Supplier
 from bot.register_xlsx import XlsxError, is_xlsx, xlsx_records
 from bot.staff.users import create_staff_user
+from bot.text import strip_bidi
 from bot.timeutil import utcnow
 
 COLUMNS = (
@@ -220,7 +221,7 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
         except XlsxError as error:
             raise RegisterError([f"{source}: {error}"]) from None
     else:
-        text = decode(data)
+        text = strip_bidi(decode(data))
         first_line = text.splitlines()[0] if text.strip() else ""
         delimiter = max((";", ",", "\t"), key=first_line.count)
         records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

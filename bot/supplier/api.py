@@ -30,6 +30,7 @@ from bot.supplier.drafts import Frozen, add_evidence, remove_evidence, save_answ
 from bot.supplier.links import present_token
 from bot.supplier.state import UitvraagState, load_state
 from bot.supplier.submission import AlreadySubmitted, SubmissionInvalid, receipt_document, submit
+from bot.text import strip_bidi_deep
 from bot.timeutil import utcnow
 from bot.web.security import csrf
 
@@ -229,7 +230,7 @@ def _json_body() -> dict[str, Any] | Response:
     if json_depth(text) > MAX_JSON_DEPTH:
         return problem(400, "bad-json", f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        body = json.loads(text)
+        body = strip_bidi_deep(json.loads(text))
     except (ValueError, RecursionError):
         return problem(400, "bad-json", "The request body is not valid JSON.")
     if not isinstance(body, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from bot import i18n, models
+from bot.text import CleanRequest
 from bot.timeutil import local_time
 from bot.web import errors, ids, security
 
@@ -22,6 +23,7 @@ TEMPLATE_ENUMS = (
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = CleanRequest  # form fields without bidi control characters (bot/text.py)
     ids.init_app(app)  # before the blueprints: their <int:...> segments use it
     i18n.init_app(app)
     app.add_template_filter(local_time, "local")
