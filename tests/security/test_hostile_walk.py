@@ -96,7 +96,9 @@ def test_hostile_values_in_every_route_never_answer_5xx(app, visitors) -> None:
                         kwargs["data"] = form
                     response = client.open(path, method=method, **kwargs)
                     requests += 1
-                    if response.status_code >= 500:
+                    # A readiness probe says 503 "not ready" (no worker here) by contract, whatever it is asked.
+                    probe = rule.rule.startswith("/readyz") and response.status_code == 503
+                    if response.status_code >= 500 and not probe:
                         failures.append((who, method, path, value, response.status_code))
     assert requests > 1000
     assert failures == []
