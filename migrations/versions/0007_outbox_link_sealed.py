@@ -4,8 +4,8 @@ Mails already sent or failed keep no link: their supplier, sign-in and receipt l
 and their MIME body (kept only for sending) is dropped. Pending mails queued before this revision keep theirs until
 they are sent.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03 12:56:20.950469
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
