@@ -1,16 +1,20 @@
-"""Benchmark: plan one cycle for 100,000 contracts over 342 organisations on SQLite, and sweep it.
+"""Benchmark: plan one cycle for 100,000 contracts over 342 organisations, and sweep it.
 
-    .venv/bin/python -m bench.plan_cycle [--contracts 100000] [--organisations 342] [--suppliers 5000]
+    .venv/bin/python -m bench.plan_cycle [--contracts 100000] [--organisations 342] [--suppliers 5000] [--postgres URL]
+
+On a fresh SQLite file, or with `--postgres URL` on fresh databases on that PostgreSQL server (then the BENCH
+lines are named `..._postgres`).
 
 Both contestants start from a copy of the same register and write the same rows: for every uitvraag its row, its
 contracts, a fresh link token (256 random bits, stored as SHA-256), its invitation mail in the outbox and an
-audit row. The baseline is raw `sqlite3` with `executemany`, the mail bodies built with str.format, one
-transaction per 500 uitvragen, and nothing else: no ORM, no templates, no checks. Ours is `plan_cycles` as the
-worker runs it. Each runs in its own process, which reports its time and its peak memory (RSS).
+audit row. The baseline is the raw driver (`sqlite3`, or psycopg for PostgreSQL) with `executemany`, the mail
+bodies built with str.format, one transaction per 500 uitvragen, and nothing else: no ORM, no templates, no checks.
+Ours is `plan_cycles` as the worker runs it. Each runs in its own process, which reports its time and its peak
+memory (RSS).
 
 The sweep is timed on the planned database at the moment every open uitvraag is due its 14-day reminder: a
 fresh link, a rendered reminder and an LadderStep row each; and at a moment when nothing is due.
-Goals: planning at most 3x the baseline with peak memory under 300 MB; the full sweep no slower than planning.
+Goals: planning at most 2x the baseline with peak memory under 200 MB; the full sweep no slower than planning.
 """
 
 from __future__ import annotations
@@ -26,15 +30,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from contextlib import ExitStack
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+from bench._databases import label, postgres_database, quiet_logging
 
 PLAN_AT = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 REMIND_AT = datetime(2026, 10, 17, 9, 0, tzinfo=UTC)  # 14 days before the deadline of 31 October
 IDLE_AT = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
-GOAL_RATIO = 3.0
-GOAL_MB = 300.0
+GOAL_RATIO = 2.0
+GOAL_MB = 200.0
 BATCH = 500
 MAIL_FROM = "BIO uitvraag <uitvraag@gemeente.bench>"
 
@@ -56,59 +63,104 @@ def _ts(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+class _Raw:
+    """The raw driver of a database URL, with the service's connection settings: sqlite3 or psycopg."""
+
+    def __init__(self, url: str) -> None:
+        self.postgres = url.startswith("postgresql")
+        if self.postgres:
+            import psycopg
+
+            self.con: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+        else:
+            self.con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+            # The same database settings as the service's (bot.db.make_engine), so that only the code differs.
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
+                self.con.execute(f"PRAGMA {pragma}")
+
+    def ts(self, value: datetime) -> Any:
+        return value if self.postgres else _ts(value)
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.con.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows: list[Any]) -> None:
+        if self.postgres:
+            with self.con.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+        else:
+            self.con.executemany(sql, rows)
+
+    def begin(self) -> None:
+        self.con.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def close(self) -> None:
+        self.con.close()
+
+
 # --- the register ----------------------------------------------------------------------------------------------
 
 
-def build_register(path: Path, *, contracts: int, organisations: int, suppliers: int) -> None:
+def build_register(url: str, *, contracts: int, organisations: int, suppliers: int) -> None:
     from bot import migrate
 
-    migrate.upgrade(f"sqlite:///{path}")
-    now = _ts(datetime(2026, 1, 1, tzinfo=UTC))
-    con = sqlite3.connect(path)
-    with con:
-        con.executemany(
-            "INSERT INTO organisation (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
-            [(n + 1, f"gemeente-{n}", f"Gemeente {n}", now) for n in range(organisations)],
-        )
-        con.executemany(
-            "INSERT INTO supplier (id, kvk, name, language, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(n + 1, f"{60000000 + n}", f"Leverancier {n} B.V.", "en" if n % 7 == 0 else "nl", now, now)
-             for n in range(suppliers)],
+    migrate.upgrade(url)
+    con = _Raw(url)
+    now = con.ts(datetime(2026, 1, 1, tzinfo=UTC))
+    con.begin()
+    con.executemany(
+        "INSERT INTO organisation (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
+        [(n + 1, f"gemeente-{n}", f"Gemeente {n}", now) for n in range(organisations)],
+    )
+    con.executemany(
+        "INSERT INTO supplier (id, kvk, name, language, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(n + 1, f"{60000000 + n}", f"Leverancier {n} B.V.", "en" if n % 7 == 0 else "nl", now, now)
+         for n in range(suppliers)],
+    )  # fmt: skip
+    con.executemany(
+        "INSERT INTO staffuser (organisation_id, email, name, role, language, active, created_at) "
+        "VALUES (?, ?, ?, 'ciso', 'nl', ?, ?)",
+        [(n + 1, f"ciso@gemeente-{n}.nl", "CISO", True, now) for n in range(organisations)],
+    )
+    rows = []
+    for n in range(contracts):
+        org = n % organisations
+        supplier = (n * 7919) % suppliers  # spread: a supplier serves many organisations
+        rows.append(
+            (org + 1, supplier + 1, f"C-{n:06d}", f"Dienst {n}", f"security@leverancier-{supplier}.nl",
+             f"Eigenaar {n % 13}", f"eigenaar-{n % 13}@gemeente-{org}.nl", ("high", "medium", "low")[n % 3],
+             n % 4 == 0, True, date(2025, 1, 1), None, True, now, now)
         )  # fmt: skip
-        con.executemany(
-            "INSERT INTO staffuser (organisation_id, email, name, role, language, active, created_at) "
-            "VALUES (?, ?, ?, 'ciso', 'nl', 1, ?)",
-            [(n + 1, f"ciso@gemeente-{n}.nl", "CISO", now) for n in range(organisations)],
-        )
-        rows = []
-        for n in range(contracts):
-            org = n % organisations
-            supplier = (n * 7919) % suppliers  # spread: a supplier serves many organisations
-            rows.append(
-                (org + 1, supplier + 1, f"C-{n:06d}", f"Dienst {n}", f"security@leverancier-{supplier}.nl",
-                 f"Eigenaar {n % 13}", f"eigenaar-{n % 13}@gemeente-{org}.nl", ("high", "medium", "low")[n % 3],
-                 n % 4 == 0, True, "2025-01-01", None, True, now, now)
-            )  # fmt: skip
-        con.executemany(
-            "INSERT INTO contract (organisation_id, supplier_id, reference, name, supplier_email, owner_name, "
-            "owner_email, risk_tier, personal_data, cloud_hosted, start_date, end_date, active, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+    con.executemany(
+        "INSERT INTO contract (organisation_id, supplier_id, reference, name, supplier_email, owner_name, "
+        "owner_email, risk_tier, personal_data, cloud_hosted, start_date, end_date, active, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    if con.postgres:  # the ids above were given, so move the sequences past them
+        for table in ("organisation", "supplier"):
+            con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    con.commit()
     con.close()
 
 
 # --- the contestants, each in its own process -------------------------------------------------------------------
 
 
-def child_plan(path: Path) -> dict[str, Any]:
+def child_plan(url: str, folder: Path) -> dict[str, Any]:
     from sqlmodel import Session
 
     from bot.cycles.planner import plan_cycles
     from bot.db import make_engine
 
-    engine = make_engine(f"sqlite:///{path}")
-    config = _config(path.parent)
+    engine = make_engine(url)
+    config = _config(folder)
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         report = plan_cycles(session=session, config=config, now=PLAN_AT)
@@ -117,14 +169,14 @@ def child_plan(path: Path) -> dict[str, Any]:
             "contracts": report.contracts_invited, "mails": report.mails_queued}  # fmt: skip
 
 
-def child_sweep(path: Path, at: str) -> dict[str, Any]:
+def child_sweep(url: str, folder: Path, at: str) -> dict[str, Any]:
     from sqlmodel import Session
 
     from bot.cycles.sweep import sweep
     from bot.db import make_engine
 
-    engine = make_engine(f"sqlite:///{path}")
-    config = _config(path.parent)
+    engine = make_engine(url)
+    config = _config(folder)
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         report = sweep(session=session, config=config, now=datetime.fromisoformat(at))
@@ -143,20 +195,17 @@ INVITATION_HTML = "<html><body><p>Beste {supplier},</p><p>{organisation}: {title
 )
 
 
-def child_baseline(path: Path) -> dict[str, Any]:
-    """The same rows with raw sqlite3: group, generate and hash tokens, format mails, executemany per table."""
+def child_baseline(url: str, folder: Path) -> dict[str, Any]:
+    """The same rows with the raw driver: group, generate and hash tokens, format mails, executemany per table."""
     from bot.questionnaires.loader import get_questionnaire
     from bot.questionnaires.selection import questionnaires_for
 
     started = time.perf_counter()
-    con = sqlite3.connect(path, isolation_level=None)
-    # The same database settings as the service's (bot.db.make_engine), so that only the code differs.
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
-        con.execute(f"PRAGMA {pragma}")
-    now = _ts(PLAN_AT)
-    deadline = _ts(datetime(2026, 10, 31, 23, 59, 59))
-    expires = _ts(datetime(2026, 11, 14, 23, 59, 59))
-    con.execute("BEGIN IMMEDIATE")
+    con = _Raw(url)
+    now = con.ts(PLAN_AT)
+    deadline = con.ts(datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC))
+    expires = con.ts(datetime(2026, 11, 14, 23, 59, 59, tzinfo=UTC))
+    con.begin()
     cycle_id = con.execute(
         "INSERT INTO reviewcycle (name, starts_on, ends_on, created_at) VALUES ('2026-Q4', '2026-10-01', "
         "'2026-12-31', ?) RETURNING id",
@@ -172,13 +221,13 @@ def child_baseline(path: Path) -> dict[str, Any]:
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (questionnaire.id, questionnaire.version, questionnaire.content_hash, questionnaire.source, now),
         ).fetchone()[0]
-    con.execute("COMMIT")
+    con.commit()
     organisations = dict(con.execute("SELECT id, name FROM organisation"))
     suppliers = {row[0]: row[1:] for row in con.execute("SELECT id, name, language FROM supplier")}
     groups: dict[tuple[int, int, str], list[tuple]] = {}
     for row in con.execute(
         "SELECT id, organisation_id, supplier_id, reference, name, supplier_email, owner_name, owner_email, "
-        "risk_tier, personal_data, cloud_hosted FROM contract WHERE active = 1 AND start_date <= '2026-10-01' "
+        "risk_tier, personal_data, cloud_hosted FROM contract WHERE active AND start_date <= '2026-10-01' "
         "AND (end_date IS NULL OR end_date >= '2026-10-01') ORDER BY organisation_id, supplier_id, reference"
     ):
         for questionnaire_id in questionnaires_for({"risk_tier": row[8], "personal_data": bool(row[9])}):
@@ -208,9 +257,9 @@ def child_baseline(path: Path) -> dict[str, Any]:
                           language, first[5], first[7], f"Uitvraag informatiebeveiliging 2026-Q4 van "
                           f"{organisations[org]}", text, html, org, uitvraag_id, "pending", 0, now, now))  # fmt: skip
             detail = {"cycle": "2026-Q4", "questionnaire": questionnaire_id, "contracts": [c[3] for c in contracts],
-                      "to": first[5], "deadline": deadline}  # fmt: skip
+                      "to": first[5], "deadline": str(deadline)}  # fmt: skip
             audits.append((now, org, "system", "uitvraag.invited", "uitvraag", uitvraag_id, json.dumps(detail)))
-        con.execute("BEGIN IMMEDIATE")
+        con.begin()
         con.executemany(
             "INSERT INTO uitvraag (id, organisation_id, supplier_id, cycle_id, questionnaire_id, snapshot_id, "
             "follow_up_number, kind, status, recipient_email, language, deadline, created_at) "
@@ -236,7 +285,7 @@ def child_baseline(path: Path) -> dict[str, Any]:
             "VALUES (?,?,?,?,?,?,?)",
             audits,
         )
-        con.execute("COMMIT")
+        con.commit()
     seconds = time.perf_counter() - started
     con.close()
     return {"seconds": seconds, "peak_mb": _peak_mb(), "uitvragen": next_id - 1}
@@ -272,8 +321,8 @@ def _child(*args: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _rows(path: Path) -> dict[str, int]:
-    con = sqlite3.connect(path)
+def _rows(url: str) -> dict[str, int]:
+    con = _Raw(url)
     tables = ("uitvraag", "uitvraagcontract", "accesstoken", "outboxmessage", "auditlog")
     counts = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
     con.close()
@@ -285,39 +334,66 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contracts", type=int, default=100_000)
     parser.add_argument("--organisations", type=int, default=342)
     parser.add_argument("--suppliers", type=int, default=5_000)
+    parser.add_argument(
+        "--postgres", metavar="URL", default=None, help="a PostgreSQL server URL (user with CREATEDB); default SQLite"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    quiet_logging()
     if args.child:
-        kind, path, *rest = args.child
-        children = {"plan": child_plan, "baseline": child_baseline}
-        result = child_sweep(Path(path), rest[0]) if kind == "sweep" else children[kind](Path(path))
+        kind, url, folder, *rest = args.child
+        if kind == "sweep":
+            result = child_sweep(url, Path(folder), rest[0])
+        else:
+            result = {"plan": child_plan, "baseline": child_baseline}[kind](url, Path(folder))
         print(json.dumps(result))
         return 0
 
-    with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp, ExitStack() as databases:
         folder = Path(tmp)
-        register = folder / "register.sqlite3"
         print(
             f"register: {args.contracts:,} contracts, {args.organisations} organisations, {args.suppliers:,} suppliers"
+            f" on {'PostgreSQL' if args.postgres else 'SQLite'}",
+            flush=True,
         )
-        build_register(register, contracts=args.contracts, organisations=args.organisations, suppliers=args.suppliers)
-        for name in ("plan", "baseline"):
-            (folder / name).mkdir()
-            shutil.copyfile(register, folder / name / "db.sqlite3")
+        if args.postgres:
+            register = databases.enter_context(postgres_database(args.postgres, "register"))
+            build_register(
+                register, contracts=args.contracts, organisations=args.organisations, suppliers=args.suppliers
+            )
+            urls = {
+                name: databases.enter_context(postgres_database(args.postgres, name, template=register))
+                for name in ("plan", "baseline")
+            }
+        else:
+            register_file = folder / "register.sqlite3"
+            build_register(
+                f"sqlite:///{register_file}",
+                contracts=args.contracts,
+                organisations=args.organisations,
+                suppliers=args.suppliers,
+            )
+            urls = {}
+            for name in ("plan", "baseline"):
+                (folder / name).mkdir()
+                shutil.copyfile(register_file, folder / name / "db.sqlite3")
+                urls[name] = f"sqlite:///{folder / name / 'db.sqlite3'}"
 
-        base = _child("baseline", str(folder / "baseline" / "db.sqlite3"))
-        ours = _child("plan", str(folder / "plan" / "db.sqlite3"))
-        ours_rows, base_rows = _rows(folder / "plan" / "db.sqlite3"), _rows(folder / "baseline" / "db.sqlite3")
+        base = _child("baseline", urls["baseline"], str(folder))
+        ours = _child("plan", urls["plan"], str(folder))
+        ours_rows, base_rows = _rows(urls["plan"]), _rows(urls["baseline"])
         if ours_rows != base_rows:
             print(f"warning: the contestants wrote different rows: ours {ours_rows}, baseline {base_rows}")
-        full = _child("sweep", str(folder / "plan" / "db.sqlite3"), REMIND_AT.isoformat())
-        idle = _child("sweep", str(folder / "plan" / "db.sqlite3"), IDLE_AT.isoformat())
+        full = _child("sweep", urls["plan"], str(folder), REMIND_AT.isoformat())
+        idle = _child("sweep", urls["plan"], str(folder), IDLE_AT.isoformat())
         per_mail = jinja_cost()
 
+    suffix = label(args.postgres)
+    driver = "psycopg" if args.postgres else "sqlite3"
     ratio = ours["seconds"] / base["seconds"]
     sweep_ratio = full["seconds"] / ours["seconds"]
     print(f"rows written (each): {ours_rows}")
-    print(f"baseline (raw sqlite3 executemany): {base['seconds']:.2f} s, peak {base['peak_mb']:.0f} MB")
+    print(f"baseline (raw {driver} executemany): {base['seconds']:.2f} s, peak {base['peak_mb']:.0f} MB")
     print(f"plan_cycles:                        {ours['seconds']:.2f} s, peak {ours['peak_mb']:.0f} MB")
     print(f"  ({ours['uitvragen']:,} uitvragen for {ours['contracts']:,} contracts, {ours['mails']:,} invitations)")
     print(f"ratio: {ratio:.2f}x the baseline")
@@ -328,9 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sweep with nothing due ({ours['uitvragen']:,} open uitvragen): {idle['seconds']:.2f} s")
     plan_met = ratio <= GOAL_RATIO and ours["peak_mb"] < GOAL_MB
     sweep_met = full["seconds"] <= ours["seconds"]
-    print(f"BENCH sweep: {sweep_ratio:.2f}x planning time (goal <= 1x) {'met' if sweep_met else 'missed'}")
+    print(f"BENCH sweep{suffix}: {sweep_ratio:.2f}x planning time (goal <= 1x) {'met' if sweep_met else 'missed'}")
     print(
-        f"BENCH plan_cycle: {ratio:.2f}x raw, peak {ours['peak_mb']:.0f} MB (goal <= {GOAL_RATIO:g}x, "
+        f"BENCH plan_cycle{suffix}: {ratio:.2f}x raw, peak {ours['peak_mb']:.0f} MB (goal <= {GOAL_RATIO:g}x, "
         f"< {GOAL_MB:g} MB) {'met' if plan_met else 'missed'}"
     )
     return 0

@@ -7,7 +7,12 @@ How a row is claimed, and why nothing is lost or sent twice:
   database rolls back and unlocks the row, and the next run sends it again (with the same Message-ID).
 - SQLite (one sender at a time): due rows are read in one short transaction, and each is marked sent in its own
   short transaction right after the server accepts it; the database is never locked while talking to the server.
-Either way a crash re-sends at most the one mail in flight, byte-for-byte the same.
+Either way a crash of the sender re-sends at most the one mail in flight, byte-for-byte the same.
+
+On PostgreSQL the "sent" mark is committed without waiting for the write-ahead log to reach the disk
+(`synchronous_commit = off` for that transaction only): it halves the time per mail. Only a crash of the database
+server itself (not a restart, which flushes the log) can forget the last fraction of a second of marks; those mails
+are then sent again, with the same Message-ID. Nothing is ever lost.
 """
 
 from __future__ import annotations
@@ -170,6 +175,7 @@ class _Sender:
                 handled += 1
                 error = self.deliver(row)
                 self.record(session, row, error)
+                session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))  # see the module's docstring
                 session.commit()
             if self.after(error):
                 break
