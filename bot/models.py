@@ -302,6 +302,37 @@ class UitvraagContract(SQLModel, table=True):
     follow_up_number: int = Field(default=0)
 
 
+class Declaration(SQLModel, table=True):
+    """A shared declaration (gedeelde verklaring): one supplier answers one questionnaire for one service and cycle
+    once, for every municipality on the instance whose contracts for that service get it (bot.sharing).
+
+    The supplier answers on the lead uitvraag (its link is the declaration's link); on submission the answers go
+    to every member uitvraag, each judged with its own municipality's facts and rules.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("supplier_id", "service_id", "questionnaire_id", "cycle_id", name="uq_declaration_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    service_id: int = Field(foreign_key="service.id")
+    questionnaire_id: str = Field(max_length=100)
+    cycle_id: int = Field(foreign_key="reviewcycle.id")
+    lead_uitvraag_id: int = Field(foreign_key="uitvraag.id", unique=True)
+    created_at: datetime | None = _ts(nullable=False)
+
+
+class DeclarationMember(SQLModel, table=True):
+    """A municipality's uitvraag that receives a shared declaration (the lead is a member too)."""
+
+    uitvraag_id: int = Field(foreign_key="uitvraag.id", primary_key=True)
+    declaration_id: int = Field(foreign_key="declaration.id", index=True)
+    joined_at: datetime | None = _ts(nullable=False)
+    # The supplier chose not to share with this municipality: its uitvraag is then answered on its own link.
+    excluded_at: datetime | None = _ts()
+
+
 class AccessToken(SQLModel, table=True):
     """A supplier link token for one uitvraag. Only its SHA-256 is stored; a resend supersedes the old one."""
 

@@ -119,7 +119,7 @@ def evidence_rows(
             continue
         stored_name = secrets.token_hex(16)
         try:
-            _link(directory / source["stored_name"], directory / stored_name)
+            link_file(directory / source["stored_name"], directory / stored_name)
         except OSError as error:
             log.warning("evidence file of uitvraag %s not carried over: %s", source["uitvraag_id"], error)
             continue
@@ -135,7 +135,7 @@ def evidence_rows(
     return rows
 
 
-def _link(source: Path, target: Path) -> None:
+def link_file(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
     except OSError:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import audit, emails
+from bot import audit, emails, sharing
 from bot.contracts import in_force_sql
 from bot.cycles import bulk, carry
 from bot.cycles.periods import cadence_months, ensure_cycle, period_for
@@ -225,7 +225,7 @@ def _due(
     ).one()
     contracts = session.execute(
         sa.select(
-            c.id, c.supplier_id, c.reference, c.name, c.supplier_email, c.owner_name, c.owner_email,
+            c.id, c.supplier_id, c.service_id, c.reference, c.name, c.supplier_email, c.owner_name, c.owner_email,
             c.risk_tier, c.personal_data, c.cloud_hosted,
         )
         .where(c.organisation_id == org_id, _active_contracts())
@@ -341,6 +341,21 @@ def _write_batch(
         )
     ]
     bulk.insert_rows(session, UitvraagContract, links)
+    # Uitvragen that receive another's shared declaration get no invitation: the supplier answers on one link.
+    shared = {
+        uitvraag_id
+        for uitvraag_id, item in zip(ids, batch, strict=True)
+        if sharing.join(
+            session,
+            uitvraag_id=uitvraag_id,
+            supplier_id=item.supplier_id,
+            service_ids=[contract.service_id for contract in item.contracts],
+            questionnaire_id=item.questionnaire_id,
+            cycle_id=item.cycle.id,
+            follow_up_number=item.follow_up_number,
+            now=now,
+        )
+    }
 
     tokens, token_rows = bulk.new_token_rows(
         ((i, deadline) for i in ids), now=now, grace_days=int(config["TOKEN_GRACE_DAYS"])
@@ -369,6 +384,24 @@ def _write_batch(
     mails = []
     audits = []
     for uitvraag_id, item, row in zip(ids, batch, rows, strict=True):
+        if uitvraag_id in shared:
+            audits.append(
+                audit.new_row(
+                    now=now,
+                    actor=bulk.ACTOR,
+                    action="declaration.joined",
+                    organisation_id=organisation.id,
+                    subject_type="uitvraag",
+                    subject_id=uitvraag_id,
+                    detail={
+                        "cycle": item.cycle.name,
+                        "questionnaire": item.questionnaire_id,
+                        "contracts": [c.reference for c in item.contracts],
+                        "deadline": deadline.isoformat(),
+                    },
+                )
+            )
+            continue
         supplier = suppliers[item.supplier_id]
         owner = item.contracts[0]
         language = row["language"]

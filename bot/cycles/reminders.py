@@ -13,6 +13,7 @@ from bot.cycles.context import OPEN, SweepContext, has_contract_in_force, in_bat
 from bot.cycles.ladder import escalation_row, renewal_documents
 from bot.links import supplier_link
 from bot.models import AccessToken, LadderLevel, LadderStep, Uitvraag
+from bot.sharing import reached_through_lead
 from bot.timeutil import day_start
 
 
@@ -51,6 +52,7 @@ def _remind_window(context: SweepContext, window: int, previous: int, done_by: l
             u.deadline >= earliest,
             u.deadline < midnight + timedelta(days=window + 1),
             ~reminded,
+            ~reached_through_lead(u.id),
             has_contract_in_force(u.id, context.today),
         )
         if ids is not None:

@@ -133,7 +133,7 @@ def required_text(value: str | None, field: str, limit: int, nl_name: str, en_na
     return text
 
 
-def _queue_link_mail(
+def queue_link_mail(
     session: Session,
     *,
     uitvraag: Uitvraag,
@@ -271,7 +271,7 @@ def request_improvement(
                 updated_at=now,
             )
         )
-    _queue_link_mail(
+    queue_link_mail(
         session,
         uitvraag=follow_up,
         contracts=contracts,
@@ -359,7 +359,7 @@ def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: 
     key = f"resend:{uitvraag.id}:{row.id}"
     contracts = contracts_of(session, uitvraag)
     owner = _owner(contracts, actor)
-    _queue_link_mail(
+    queue_link_mail(
         session, uitvraag=uitvraag, contracts=contracts, token=token, key=key, owner=owner, now=now, mail=mail
     )
     audit_action(session, actor, uitvraag, "uitvraag.link-resent", now, to=uitvraag.recipient_email)

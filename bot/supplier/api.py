@@ -354,6 +354,8 @@ def submit_answers() -> Response:
             base_url=current_app.config["BASE_URL"],
             secret_key=current_app.config["SECRET_KEY"],
             mail_domain=mail_domain(current_app.config["MAIL_FROM"]),
+            upload_dir=current_app.config["UPLOAD_DIR"],
+            grace_days=int(current_app.config["TOKEN_GRACE_DAYS"]),
         )
     except AlreadySubmitted:
         stored = load_state(db, uitvraag_id=uitvraag_id).submission

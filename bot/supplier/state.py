@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot import sharing
 from bot.models import (
     AccessToken,
     Answer,
@@ -342,7 +343,7 @@ def load_state(session: Session, *, uitvraag_id: int, token_hash: str | None = N
         supplier=supplier,
         organisation=organisation,
         contracts=contracts,
-        facts=contract_facts(contracts),
+        facts=contract_facts(contracts + _declaration_contracts(session, uitvraag)),
         own_ids=own,
         answers=answers,
         carried=carried,
@@ -351,6 +352,14 @@ def load_state(session: Session, *, uitvraag_id: int, token_hash: str | None = N
         parent=parent,
         scope_ids=scope,
     )
+
+
+def _declaration_contracts(session: Session, uitvraag: Any) -> list[Any]:
+    """For the lead of a shared declaration, every member's contracts: its form asks what any of them needs."""
+    if uitvraag.kind != UitvraagKind.REGULAR or uitvraag.follow_up_number != 0:
+        return []
+    declaration = sharing.declaration_led_by(session, uitvraag.id)
+    return sharing.member_contracts(session, declaration) if declaration is not None else []
 
 
 def _unpack(packed: Any) -> list[tuple[str, Any, bool]]:

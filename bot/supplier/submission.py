@@ -7,6 +7,7 @@ canonical text is stored with the submission, so `verify_receipt` can recompute 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -18,15 +19,25 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audit, emails
+from bot import audit, emails, sharing
 from bot.findings import settle_earlier_findings
 from bot.i18n import page_locale
 from bot.mail import outbox
-from bot.models import Answer, Finding, FindingStatus, ReviewCycle, Submission, Uitvraag, UitvraagStatus
+from bot.models import (
+    Answer,
+    Declaration,
+    Finding,
+    FindingStatus,
+    ReviewCycle,
+    Submission,
+    Uitvraag,
+    UitvraagStatus,
+)
+from bot.staff.actions import MailSettings
 from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
 from bot.supplier.drafts import Frozen, lock_uitvraag
 from bot.supplier.receipt_links import receipt_link
-from bot.supplier.state import UitvraagState, load_state
+from bot.supplier.state import UitvraagState, contract_facts, load_state
 from bot.uitvragen import end_renewals_answered_by
 
 RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
@@ -173,11 +184,15 @@ def submit(
     base_url: str,
     secret_key: str,
     mail_domain: str = "localhost",
+    upload_dir: str | None = None,
+    grace_days: int = 14,
 ) -> Submission:
     """Freeze the uitvraag's answers once, judge them, and queue the receipt; commits.
 
-    Raises AlreadySubmitted (a second tab, a double click, a concurrent request: the unique submission per uitvraag
-    decides who won), Frozen (withdrawn) or SubmissionInvalid (nothing is changed then).
+    When the uitvraag leads a shared declaration (bot.sharing), the same answers and documents are submitted for
+    every open member in the same transaction, each judged on its own. Raises AlreadySubmitted (a second tab, a
+    double click, a concurrent request: the unique submission per uitvraag decides who won), Frozen (withdrawn)
+    or SubmissionInvalid (nothing is changed then).
     """
     try:
         try:
@@ -191,41 +206,13 @@ def submit(
         errors = completeness_errors(state) + errors
         if errors or checked is None:
             raise SubmissionInvalid(errors)
-        document = canonical_document(state, checked, now)
-        canonical = canonical_json(document)
-        submission = Submission(
-            uitvraag_id=uitvraag_id,
-            submitted_at=now,
-            respondent_name=checked.name,
-            respondent_role=checked.role,
-            respondent_email=checked.email,
-            canonical=canonical,
-            digest=digest_of(canonical),
-        )
-        session.add(submission)
-        session.flush()  # the unique submission per uitvraag: a concurrent loser fails here, before anything else
-        _freeze_answers(session, state, now=now)
-        _judge(session, state, uitvraag, now=now, actor=actor)
-        # A document brought anew here (not the one carried over) ends an open renewal request asking for it.
-        renewed = {
-            qid
-            for qid, files in state.evidence.items()
-            if any(f.uitvraag_id == uitvraag_id and not f.carried_over for f in files)
-        }
-        end_renewals_answered_by(session, uitvraag=uitvraag, renewed=renewed, now=now, actor=actor)
-        uitvraag.status = UitvraagStatus.SUBMITTED
-        uitvraag.submitted_at = now
-        session.add(uitvraag)
-        audit.record(
-            session,
-            now=now,
-            actor=actor,
-            action="uitvraag.submitted",
-            organisation_id=uitvraag.organisation_id,
-            subject_type="uitvraag",
-            subject_id=uitvraag_id,
-            detail={"digest": submission.digest, "respondent": checked.email, "score": uitvraag.score},
-        )
+        # The form of a shared declaration asks what any member needs; each record is judged on its own facts.
+        own = dataclasses.replace(state, facts=contract_facts(state.contracts))
+        submission = _record(session, uitvraag, own, checked, now=now, actor=actor)
+        declaration = sharing.declaration_led_by(session, uitvraag_id)
+        if declaration is not None:
+            mail = MailSettings(base_url=base_url, grace_days=grace_days, mail_from_domain=mail_domain)
+            _pass_on(session, declaration, checked, now=now, actor=actor, mail=mail, upload_dir=upload_dir)
         outbox.enqueue(
             session,
             key=f"receipt:{uitvraag_id}",
@@ -247,6 +234,85 @@ def submit(
     except BaseException:
         session.rollback()
         raise
+
+
+def _record(
+    session: Session, uitvraag: Uitvraag, state: UitvraagState, checked: Attestation, *, now: datetime, actor: str
+) -> Submission:
+    """The frozen record of one uitvraag's complete answers: submission with digest, findings, status, audit."""
+    document = canonical_document(state, checked, now)
+    canonical = canonical_json(document)
+    submission = Submission(
+        uitvraag_id=uitvraag.id,
+        submitted_at=now,
+        respondent_name=checked.name,
+        respondent_role=checked.role,
+        respondent_email=checked.email,
+        canonical=canonical,
+        digest=digest_of(canonical),
+    )
+    session.add(submission)
+    session.flush()  # the unique submission per uitvraag: a concurrent loser fails here, before anything else
+    _freeze_answers(session, state, now=now)
+    _judge(session, state, uitvraag, now=now, actor=actor)
+    # A document brought anew here (not the one carried over) ends an open renewal request asking for it.
+    renewed = {
+        qid
+        for qid, files in state.evidence.items()
+        if any(f.uitvraag_id == uitvraag.id and not f.carried_over for f in files)
+    }
+    end_renewals_answered_by(session, uitvraag=uitvraag, renewed=renewed, now=now, actor=actor)
+    uitvraag.status = UitvraagStatus.SUBMITTED
+    uitvraag.submitted_at = now
+    session.add(uitvraag)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="uitvraag.submitted",
+        organisation_id=uitvraag.organisation_id,
+        subject_type="uitvraag",
+        subject_id=uitvraag.id,
+        detail={"digest": submission.digest, "respondent": checked.email, "score": uitvraag.score},
+    )
+    return submission
+
+
+def _pass_on(
+    session: Session,
+    declaration: Declaration,
+    checked: Attestation,
+    *,
+    now: datetime,
+    actor: str,
+    mail: MailSettings,
+    upload_dir: str | None,
+) -> None:
+    """Submit the lead's answers for every open member of its declaration, each judged with its own facts.
+
+    A member the answers do not complete (its contracts need a question the others' do not, and it changed since
+    the form was filled in) leaves the declaration and is invited on its own link instead.
+    """
+    lead_id = declaration.lead_uitvraag_id
+    for member in sharing.members_to_receive(session, declaration):
+        assert member.id is not None
+        sharing.copy_answers(session, source_id=lead_id, target_id=member.id, upload_dir=upload_dir, now=now)
+        member_state = load_state(session, uitvraag_id=member.id)
+        if completeness_errors(member_state):
+            sharing.exclude(session, declaration=declaration, uitvraag_id=member.id, now=now, actor="system")
+            sharing.invite_on_own_link(session, uitvraag=member, now=now, mail=mail)
+            continue
+        _record(session, member, member_state, checked, now=now, actor=actor)
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="declaration.received",
+            organisation_id=member.organisation_id,
+            subject_type="uitvraag",
+            subject_id=member.id,
+            detail={"declaration": declaration.id},
+        )
 
 
 def _freeze_answers(session: Session, state: UitvraagState, *, now: datetime) -> None:

@@ -20,11 +20,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from bot import evidence as evidence_files
+from bot import sharing
 from bot.access import TokenState
 from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
 from bot.mail.message import mail_domain
-from bot.models import UitvraagStatus
+from bot.models import Organisation, UitvraagStatus
+from bot.staff.actions import MailSettings
 from bot.supplier import logmask
 from bot.supplier.answers import FieldError, InvalidAnswer, form_value, parse_expiry
 from bot.supplier.drafts import Frozen, add_evidence, remove_evidence, save_answers, set_expiry, visible_file
@@ -157,7 +159,52 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 def overview(uitvraag_id: int) -> Response:
     if g.state.submitted:
         return _page("supplier/submitted.html")
-    return _page("supplier/overview.html")
+    return _page("supplier/overview.html", recipients=_recipients(uitvraag_id))
+
+
+def _recipients(uitvraag_id: int) -> list[sharing.Recipient]:
+    """The municipalities a shared declaration led by this uitvraag goes to (empty when it is not shared)."""
+    declaration = sharing.declaration_led_by(get_session(), uitvraag_id)
+    found = sharing.recipients(get_session(), declaration) if declaration is not None else []
+    get_session().commit()
+    return found if len(found) > 1 else []
+
+
+@bp.post("/uitvraag/<int:uitvraag_id>/declaration/exclude")
+@with_uitvraag
+def exclude_recipient(uitvraag_id: int) -> Response:
+    """The supplier takes a municipality out of its shared declaration: that one gets its own link by mail."""
+    db = get_session()
+    now = utcnow()
+    try:
+        member_id = int(request.form.get("member", ""), 10)
+    except ValueError:
+        return problem_page("not_found")
+    declaration = sharing.declaration_led_by(db, uitvraag_id)
+    if declaration is None or g.state.submitted:
+        return problem_page("not_found")
+    try:
+        member = sharing.exclude(db, declaration=declaration, uitvraag_id=member_id, now=now, actor=actor())
+    except sharing.NotShared:
+        db.rollback()
+        return problem_page("not_found")
+    config = current_app.config
+    mail = MailSettings(
+        base_url=config["BASE_URL"],
+        grace_days=int(config["TOKEN_GRACE_DAYS"]),
+        mail_from_domain=mail_domain(config["MAIL_FROM"]),
+    )
+    sharing.invite_on_own_link(db, uitvraag=member, now=now, mail=mail)
+    organisation = db.get(Organisation, member.organisation_id)
+    db.commit()
+    flash(
+        _(
+            "%(organisation)s will not receive this declaration; it sends you its own questionnaire by mail.",
+            organisation=organisation.name if organisation else "",
+        ),
+        "success",
+    )
+    return redirect(url_for("supplier.overview", uitvraag_id=uitvraag_id), code=303)
 
 
 @bp.route("/uitvraag/<int:uitvraag_id>/s/<section_id>", methods=["GET", "POST"])
@@ -317,6 +364,8 @@ def submit_page(uitvraag_id: int) -> Response:
             base_url=base_url,
             secret_key=current_app.config["SECRET_KEY"],
             mail_domain=mail_domain(current_app.config["MAIL_FROM"]),
+            upload_dir=current_app.config["UPLOAD_DIR"],
+            grace_days=int(current_app.config["TOKEN_GRACE_DAYS"]),
         )
     except AlreadySubmitted:
         g.state = load_state(get_session(), uitvraag_id=uitvraag_id)

@@ -81,6 +81,7 @@ def submit(
         actor=ACTOR,
         base_url="http://localhost",
         secret_key=TEST_SECRET_KEY,  # the app's, so the receipt mail's sealed link opens at delivery
+        upload_dir=folder,
     )
     session.expire_all()
     submitted = session.get(Uitvraag, uitvraag_id)

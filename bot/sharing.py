@@ -1,0 +1,287 @@
+"""Shared declarations (samen organiseren): a supplier answers once for every municipality it serves.
+
+A supplier that serves many municipalities on one instance would otherwise answer the same BIO2 questionnaire once
+per municipality each cycle. Instead, the regular uitvragen of one cycle that ask one supplier the same
+supplier-wide questionnaire (BIO2 full or light, not the AVG processor module, which is about one municipality's
+contract) for contracts of one service form one declaration:
+
+- the first such uitvraag planned is the lead: its invitation and link go to the supplier as today, and the form
+  lists the municipalities the declaration goes to; the others are members, planned without an invitation (the
+  supplier gets one link, not one per municipality) and without supplier reminders;
+- the form asks what any member's contracts need (facts are combined as for one uitvraag's several contracts);
+- on submission the answers and documents go to every member that is still open, in the same transaction, and
+  each member is submitted and judged with its own facts and settings: its own findings, escalations to its own
+  contract owners and CISO, its own risk decisions. The lead's receipt is the declaration's;
+- the supplier may exclude a municipality before submitting: that member leaves the declaration and gets its own
+  invitation with its own link, as without sharing.
+
+Confidentiality: a municipality's staff only ever see their own uitvraag (the organisation scoping of the staff
+area); nothing there names the other members. Only the supplier, who has the contracts, sees the list.
+
+An uitvraag whose contracts are for several services, a follow-up, or an uitvraag planned after the lead was
+submitted or withdrawn is not shared: it is answered on its own link, as before.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot import audit
+from bot.access import issue_token
+from bot.cycles.carry import link_file
+from bot.models import (
+    Answer,
+    Contract,
+    Declaration,
+    DeclarationMember,
+    EvidenceFile,
+    Organisation,
+    Uitvraag,
+    UitvraagContract,
+    UitvraagStatus,
+)
+from bot.questionnaires.selection import BY_RISK_TIER
+from bot.staff.actions import MailSettings, contracts_of, queue_link_mail
+
+# The supplier-wide questionnaires; the AVG processor module is about one municipality's processing agreement.
+SHARED_QUESTIONNAIRES = frozenset(BY_RISK_TIER.values())
+OPEN = (UitvraagStatus.PENDING.value, UitvraagStatus.OPENED.value, UitvraagStatus.DRAFT.value)
+
+
+def join(
+    session: Session,
+    *,
+    uitvraag_id: int,
+    supplier_id: int,
+    service_ids: Iterable[int | None],
+    questionnaire_id: str,
+    cycle_id: int,
+    follow_up_number: int,
+    now: datetime,
+) -> bool:
+    """Put a newly planned uitvraag in its declaration; True when it is a member that gets no invitation of its own.
+
+    The first uitvraag of a (supplier, service, questionnaire, cycle) leads a new declaration (False: it is invited
+    as usual). Two planners creating the same declaration at once: the unique key lets one win, the other's batch
+    rolls back and is planned again (see bot.cycles.planner).
+    """
+    services = set(service_ids)
+    if follow_up_number != 0 or questionnaire_id not in SHARED_QUESTIONNAIRES or len(services) != 1:
+        return False
+    (service_id,) = services
+    if service_id is None:
+        return False
+    declaration = session.exec(
+        select(Declaration).where(
+            Declaration.supplier_id == supplier_id,
+            Declaration.service_id == service_id,
+            Declaration.questionnaire_id == questionnaire_id,
+            Declaration.cycle_id == cycle_id,
+        )
+    ).first()
+    if declaration is None:
+        declaration = Declaration(
+            supplier_id=supplier_id,
+            service_id=service_id,
+            questionnaire_id=questionnaire_id,
+            cycle_id=cycle_id,
+            lead_uitvraag_id=uitvraag_id,
+            created_at=now,
+        )
+        session.add(declaration)
+        session.flush()
+        assert declaration.id is not None
+        session.add(DeclarationMember(uitvraag_id=uitvraag_id, declaration_id=declaration.id, joined_at=now))
+        session.flush()
+        return False
+    lead = session.get(Uitvraag, declaration.lead_uitvraag_id)
+    if lead is None or lead.status not in OPEN:
+        return False  # answered or withdrawn already: this municipality is asked on its own
+    assert declaration.id is not None
+    session.add(DeclarationMember(uitvraag_id=uitvraag_id, declaration_id=declaration.id, joined_at=now))
+    session.flush()
+    return True
+
+
+def declaration_led_by(session: Session, uitvraag_id: int) -> Declaration | None:
+    return session.exec(select(Declaration).where(Declaration.lead_uitvraag_id == uitvraag_id)).first()
+
+
+def reached_through_lead(uitvraag_id: Any) -> Any:
+    """SQL: the uitvraag with id `uitvraag_id` (a column) is a member that the supplier answers on the lead's
+    link; the sweep reminds the supplier through the lead only."""
+    m = DeclarationMember.__table__.c  # type: ignore[attr-defined]
+    d = Declaration.__table__.c  # type: ignore[attr-defined]
+    return (
+        sa.select(m.uitvraag_id)
+        .join(Declaration.__table__, d.id == m.declaration_id)
+        .where(m.uitvraag_id == uitvraag_id, m.excluded_at.is_(None), d.lead_uitvraag_id != uitvraag_id)
+        .exists()
+    )
+
+
+def receives_by_lead(session: Session, uitvraag_ids: Iterable[int]) -> set[int]:
+    """Those of `uitvraag_ids` that receive a declaration through another uitvraag's link: the supplier is
+    reminded through the lead, never through these."""
+    ids = sorted(set(uitvraag_ids))
+    if not ids:
+        return set()
+    rows = session.exec(
+        select(DeclarationMember.uitvraag_id, Declaration.lead_uitvraag_id)
+        .join(Declaration, col(Declaration.id) == DeclarationMember.declaration_id)
+        .where(col(DeclarationMember.uitvraag_id).in_(ids), col(DeclarationMember.excluded_at).is_(None))
+    ).all()
+    return {member for member, lead in rows if member != lead}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A municipality a declaration goes to, as the supplier sees it on the form."""
+
+    uitvraag_id: int
+    organisation_name: str
+    contracts: list[str]  # "reference name" of its contracts in this declaration
+    lead: bool
+
+
+def recipients(session: Session, declaration: Declaration) -> list[Recipient]:
+    """The municipalities (members not excluded) the declaration goes to, the lead first, then by name."""
+    rows = session.exec(
+        select(DeclarationMember, Uitvraag, Organisation)
+        .join(Uitvraag, col(Uitvraag.id) == DeclarationMember.uitvraag_id)
+        .join(Organisation, col(Organisation.id) == Uitvraag.organisation_id)
+        .where(DeclarationMember.declaration_id == declaration.id, col(DeclarationMember.excluded_at).is_(None))
+        .order_by(col(Organisation.name), col(Uitvraag.id))
+    ).all()
+    contracts = _contracts_by_uitvraag(session, [u.id for _m, u, _o in rows if u.id is not None])
+    found = [
+        Recipient(
+            uitvraag_id=u.id or 0,
+            organisation_name=org.name,
+            contracts=[f"{c.reference} {c.name}" for c in contracts.get(u.id or 0, [])],
+            lead=u.id == declaration.lead_uitvraag_id,
+        )
+        for _member, u, org in rows
+    ]
+    return sorted(found, key=lambda r: (not r.lead, r.organisation_name, r.uitvraag_id))
+
+
+def member_contracts(session: Session, declaration: Declaration) -> list[Contract]:
+    """Every contract of every member not excluded: the form asks what any of them needs."""
+    ids = [r.uitvraag_id for r in recipients(session, declaration)]
+    return [c for cs in _contracts_by_uitvraag(session, ids).values() for c in cs]
+
+
+def _contracts_by_uitvraag(session: Session, uitvraag_ids: list[int]) -> dict[int, list[Contract]]:
+    result: dict[int, list[Contract]] = {}
+    if not uitvraag_ids:
+        return result
+    for link, contract in session.exec(
+        select(UitvraagContract, Contract)
+        .join(Contract, col(Contract.id) == UitvraagContract.contract_id)
+        .where(col(UitvraagContract.uitvraag_id).in_(uitvraag_ids))
+        .order_by(col(Contract.reference), col(Contract.id))
+    ):
+        result.setdefault(link.uitvraag_id, []).append(contract)
+    return result
+
+
+class NotShared(ValueError):
+    """The municipality cannot be excluded: it is not (or no longer) a member of this declaration."""
+
+
+def exclude(session: Session, *, declaration: Declaration, uitvraag_id: int, now: datetime, actor: str) -> Uitvraag:
+    """Take a member out of the declaration before it is submitted; the caller invites it on its own link.
+
+    The lead cannot be excluded (its link is the declaration's). Returns the member's uitvraag.
+    """
+    member = session.get(DeclarationMember, uitvraag_id)
+    if (
+        member is None
+        or member.declaration_id != declaration.id
+        or member.excluded_at is not None
+        or uitvraag_id == declaration.lead_uitvraag_id
+    ):
+        raise NotShared(uitvraag_id)
+    uitvraag = session.get(Uitvraag, uitvraag_id)
+    if uitvraag is None or uitvraag.status not in OPEN:
+        raise NotShared(uitvraag_id)
+    member.excluded_at = now
+    session.add(member)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="declaration.excluded",
+        organisation_id=uitvraag.organisation_id,
+        subject_type="uitvraag",
+        subject_id=uitvraag_id,
+        detail={"declaration": declaration.id},
+    )
+    return uitvraag
+
+
+def members_to_receive(session: Session, declaration: Declaration) -> list[Uitvraag]:
+    """The members (not the lead) that are still open and not excluded, by id."""
+    return list(
+        session.exec(
+            select(Uitvraag)
+            .join(DeclarationMember, col(DeclarationMember.uitvraag_id) == Uitvraag.id)
+            .where(
+                DeclarationMember.declaration_id == declaration.id,
+                col(DeclarationMember.excluded_at).is_(None),
+                col(Uitvraag.id) != declaration.lead_uitvraag_id,
+                col(Uitvraag.status).in_(OPEN),
+            )
+            .order_by(col(Uitvraag.id))
+        ).all()
+    )
+
+
+def copy_answers(session: Session, *, source_id: int, target_id: int, upload_dir: str | None, now: datetime) -> None:
+    """Make `target`'s answers and documents those of `source`: its drafts are replaced, files get their own copy."""
+    for old in session.exec(select(Answer).where(Answer.uitvraag_id == target_id)).all():
+        session.delete(old)
+    for old_file in session.exec(select(EvidenceFile).where(EvidenceFile.uitvraag_id == target_id)).all():
+        session.delete(old_file)
+    session.flush()
+    for answer in session.exec(select(Answer).where(Answer.uitvraag_id == source_id).order_by(col(Answer.id))):
+        session.add(Answer(uitvraag_id=target_id, question_id=answer.question_id, value=answer.value, updated_at=now))
+    files = session.exec(
+        select(EvidenceFile).where(EvidenceFile.uitvraag_id == source_id).order_by(col(EvidenceFile.id))
+    ).all()
+    if files and not upload_dir:
+        raise RuntimeError("the declaration has documents but no upload folder is configured to copy them to")
+    for source in files:
+        stored_name = secrets.token_hex(16)
+        link_file(Path(upload_dir or "") / source.stored_name, Path(upload_dir or "") / stored_name)
+        copied: dict[str, Any] = {
+            name: getattr(source, name)
+            for name in ("question_id", "original_name", "content_type", "size", "sha256", "expires_on", "uploaded_at")
+        }
+        session.add(EvidenceFile(uitvraag_id=target_id, stored_name=stored_name, carried_over=False, **copied))
+    session.flush()
+
+
+def invite_on_own_link(session: Session, *, uitvraag: Uitvraag, now: datetime, mail: MailSettings) -> str:
+    """Give an uitvraag that left its declaration its own link and invitation, as if it had never been shared.
+
+    Returns the outbox idempotency key of the invitation.
+    """
+    assert uitvraag.id is not None
+    token = issue_token(session, uitvraag=uitvraag, now=now, grace_days=mail.grace_days)
+    contracts = contracts_of(session, uitvraag)
+    owner = (contracts[0].owner_name, contracts[0].owner_email) if contracts else ("", uitvraag.recipient_email)
+    key = f"invitation:{uitvraag.id}:own"
+    queue_link_mail(
+        session, uitvraag=uitvraag, contracts=contracts, token=token, key=key, owner=owner, now=now, mail=mail
+    )
+    return key
