@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit
 from bot.access import issue_token
+from bot.cycles.bulk import chunks, insert_rows
 from bot.cycles.carry import link_file
 from bot.models import (
     Answer,
@@ -56,59 +57,77 @@ SHARED_QUESTIONNAIRES = frozenset(BY_RISK_TIER.values())
 OPEN = (UitvraagStatus.PENDING.value, UitvraagStatus.OPENED.value, UitvraagStatus.DRAFT.value)
 
 
-def join(
-    session: Session,
-    *,
-    uitvraag_id: int,
-    supplier_id: int,
-    service_ids: Iterable[int | None],
-    questionnaire_id: str,
-    cycle_id: int,
-    follow_up_number: int,
-    now: datetime,
-) -> bool:
-    """Put a newly planned uitvraag in its declaration; True when it is a member that gets no invitation of its own.
+@dataclass(frozen=True)
+class Planned:
+    """A regular uitvraag the planner has just written, as sharing needs to see it."""
 
-    The first uitvraag of a (supplier, service, questionnaire, cycle) leads a new declaration (False: it is invited
-    as usual). Two planners creating the same declaration at once: the unique key lets one win, the other's batch
-    rolls back and is planned again (see bot.cycles.planner).
+    uitvraag_id: int
+    supplier_id: int
+    service_ids: frozenset[int | None]
+    questionnaire_id: str
+    cycle_id: int
+    follow_up_number: int
+
+
+def join(session: Session, planned: list[Planned], *, now: datetime) -> set[int]:
+    """Put newly planned uitvragen in their declarations; returns the members that get no invitation of their own.
+
+    The first uitvraag of a (supplier, service, questionnaire, cycle) leads a new declaration (it is invited as
+    usual); later ones join it while its lead is still open. Reads and writes in a few statements per batch. Two
+    planners creating the same declaration at once: the unique key lets one win, the other's batch rolls back and
+    is planned again (see bot.cycles.planner).
     """
-    services = set(service_ids)
-    if follow_up_number != 0 or questionnaire_id not in SHARED_QUESTIONNAIRES or len(services) != 1:
-        return False
-    (service_id,) = services
-    if service_id is None:
-        return False
-    declaration = session.exec(
-        select(Declaration).where(
-            Declaration.supplier_id == supplier_id,
-            Declaration.service_id == service_id,
-            Declaration.questionnaire_id == questionnaire_id,
-            Declaration.cycle_id == cycle_id,
-        )
-    ).first()
-    if declaration is None:
-        declaration = Declaration(
-            supplier_id=supplier_id,
-            service_id=service_id,
-            questionnaire_id=questionnaire_id,
-            cycle_id=cycle_id,
-            lead_uitvraag_id=uitvraag_id,
-            created_at=now,
-        )
-        session.add(declaration)
-        session.flush()
-        assert declaration.id is not None
-        session.add(DeclarationMember(uitvraag_id=uitvraag_id, declaration_id=declaration.id, joined_at=now))
-        session.flush()
-        return False
-    lead = session.get(Uitvraag, declaration.lead_uitvraag_id)
-    if lead is None or lead.status not in OPEN:
-        return False  # answered or withdrawn already: this municipality is asked on its own
-    assert declaration.id is not None
-    session.add(DeclarationMember(uitvraag_id=uitvraag_id, declaration_id=declaration.id, joined_at=now))
-    session.flush()
-    return True
+    keyed: dict[tuple[int, int, str, int], list[Planned]] = {}
+    for item in planned:
+        (service_id,) = item.service_ids if len(item.service_ids) == 1 else (None,)
+        shareable = item.follow_up_number == 0 and item.questionnaire_id in SHARED_QUESTIONNAIRES
+        if shareable and service_id is not None:
+            keyed.setdefault((item.supplier_id, service_id, item.questionnaire_id, item.cycle_id), []).append(item)
+    if not keyed:
+        return set()
+    d = Declaration.__table__.c  # type: ignore[attr-defined]
+    u = Uitvraag.__table__.c  # type: ignore[attr-defined]
+    existing: dict[tuple[int, int, str, int], tuple[int, bool]] = {}  # key -> (declaration id, lead still open)
+    supplier_ids = sorted({key[0] for key in keyed})
+    for part in chunks(supplier_ids):
+        for row in session.execute(
+            sa.select(d.id, d.supplier_id, d.service_id, d.questionnaire_id, d.cycle_id, u.status)
+            .join(Uitvraag.__table__, u.id == d.lead_uitvraag_id)
+            .where(d.supplier_id.in_(part), d.cycle_id.in_(sorted({key[3] for key in keyed})))
+        ):
+            existing[(row.supplier_id, row.service_id, row.questionnaire_id, row.cycle_id)] = (
+                row.id,
+                row.status in OPEN,
+            )
+    members: list[dict[str, Any]] = []
+    receiving: set[int] = set()
+    for key, items in sorted(keyed.items()):
+        found = existing.get(key)
+        if found is None:
+            lead, *others = sorted(items, key=lambda i: i.uitvraag_id)
+            declaration = Declaration(
+                supplier_id=key[0],
+                service_id=key[1],
+                questionnaire_id=key[2],
+                cycle_id=key[3],
+                lead_uitvraag_id=lead.uitvraag_id,
+                created_at=now,
+            )
+            session.add(declaration)
+            session.flush()
+            assert declaration.id is not None
+            members.append({"uitvraag_id": lead.uitvraag_id, "declaration_id": declaration.id, "joined_at": now})
+            found = (declaration.id, True)
+        else:
+            others = items
+        declaration_id, lead_open = found
+        if not lead_open:
+            continue  # answered or withdrawn already: these municipalities are asked on their own
+        for item in others:
+            members.append({"uitvraag_id": item.uitvraag_id, "declaration_id": declaration_id, "joined_at": now})
+            receiving.add(item.uitvraag_id)
+    insert_rows(session, DeclarationMember, members)
+    return receiving
 
 
 def declaration_led_by(session: Session, uitvraag_id: int) -> Declaration | None:

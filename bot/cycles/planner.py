@@ -342,20 +342,21 @@ def _write_batch(
     ]
     bulk.insert_rows(session, UitvraagContract, links)
     # Uitvragen that receive another's shared declaration get no invitation: the supplier answers on one link.
-    shared = {
-        uitvraag_id
-        for uitvraag_id, item in zip(ids, batch, strict=True)
-        if sharing.join(
-            session,
-            uitvraag_id=uitvraag_id,
-            supplier_id=item.supplier_id,
-            service_ids=[contract.service_id for contract in item.contracts],
-            questionnaire_id=item.questionnaire_id,
-            cycle_id=item.cycle.id,
-            follow_up_number=item.follow_up_number,
-            now=now,
-        )
-    }
+    shared = sharing.join(
+        session,
+        [
+            sharing.Planned(
+                uitvraag_id=uitvraag_id,
+                supplier_id=item.supplier_id,
+                service_ids=frozenset(contract.service_id for contract in item.contracts),
+                questionnaire_id=item.questionnaire_id,
+                cycle_id=item.cycle.id,
+                follow_up_number=item.follow_up_number,
+            )
+            for uitvraag_id, item in zip(ids, batch, strict=True)
+        ],
+        now=now,
+    )
 
     tokens, token_rows = bulk.new_token_rows(
         ((i, deadline) for i in ids), now=now, grace_days=int(config["TOKEN_GRACE_DAYS"])
