@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.backup import BackupError, backup, restore
-from bot.cli import now_option, resolve_now
+from bot.cli_options import now_option, resolve_now
 from bot.db import get_session
 from bot.retention import KIND_NAMES, KindPlan, apply_retention, plan_retention
 from bot.timeutil import utcnow

@@ -211,7 +211,9 @@ def submit(
         submission = _record(session, uitvraag, own, checked, now=now, actor=actor)
         declaration = sharing.declaration_led_by(session, uitvraag_id)
         if declaration is not None:
-            mail = MailSettings(base_url=base_url, grace_days=grace_days, mail_from_domain=mail_domain)
+            mail = MailSettings(
+                base_url=base_url, grace_days=grace_days, secret_key=secret_key, mail_from_domain=mail_domain
+            )
             _pass_on(session, declaration, checked, now=now, actor=actor, mail=mail, upload_dir=upload_dir)
         outbox.enqueue(
             session,

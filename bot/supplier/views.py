@@ -192,6 +192,7 @@ def exclude_recipient(uitvraag_id: int) -> Response:
     mail = MailSettings(
         base_url=config["BASE_URL"],
         grace_days=int(config["TOKEN_GRACE_DAYS"]),
+        secret_key=config["SECRET_KEY"],
         mail_from_domain=mail_domain(config["MAIL_FROM"]),
     )
     sharing.invite_on_own_link(db, uitvraag=member, now=now, mail=mail)
