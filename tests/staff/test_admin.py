@@ -243,7 +243,13 @@ def test_staff_users_are_added_given_roles_and_deactivated_audited(client, sessi
     actions = session.exec(
         select(AuditLog.action).where(AuditLog.actor == "staff:ada@testdorp.nl").order_by(AuditLog.id)
     ).all()
-    assert actions == ["staff.user-added", "staff.user-role-changed", "staff.user-deactivated"]
+    # Deactivating ends the person's sessions first (F4), then records the deactivation.
+    assert actions == [
+        "staff.user-added",
+        "staff.user-role-changed",
+        "staff.sessions-ended",
+        "staff.user-deactivated",
+    ]
     session.commit()
 
 
