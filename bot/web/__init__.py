@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
 
 from bot import i18n, models
 from bot.text import CleanRequest
@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         {name: getattr(models, name) for name in TEMPLATE_ENUMS},
     )
+    app.before_request(refuse_nul)
     security.init_app(app)
     errors.init_app(app)
     from bot.web.blueprints import register_blueprints
@@ -40,3 +41,13 @@ def init_app(app: Flask) -> None:
 
     if devmail.enabled(app):
         app.register_blueprint(devmail.bp)
+
+
+def refuse_nul() -> None:
+    """No path or query may hold a NUL character: PostgreSQL cannot store or compare one, and no link has one.
+
+    A 400 before any view reads them, instead of a database error. Form fields are the forms' own business: they
+    refuse control characters with a message at the field (bot/supplier/answers.py).
+    """
+    if any("\x00" in text for text in (request.path, *request.args.keys(), *request.args.values())):
+        abort(400, description="The address contains a NUL character, which no link holds.")
