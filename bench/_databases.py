@@ -1,4 +1,4 @@
-"""Fresh databases for the benchmarks: a SQLite file in a folder, or a new database on a PostgreSQL server.
+"""Fresh databases for the benchmarks (a SQLite file, or a new database on a PostgreSQL server), and the raw driver.
 
 Every benchmark takes `--postgres URL` (a server URL whose user has CREATEDB, e.g. the `BENCH_DATABASE_URL` that
 `make bench` passes on); it then creates its own databases there, named after the process, and drops them after.
@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -67,3 +71,66 @@ def quiet_logging() -> None:
     logging.getLogger().setLevel(logging.WARNING)
     for name in ("alembic", "bot"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# --- shared by the planning benchmarks -------------------------------------------------------------------------
+
+MAIL_FROM = "BIO uitvraag <uitvraag@gemeente.bench>"
+
+
+def bench_config(directory: Path) -> dict[str, Any]:
+    from bot.config import load_settings
+
+    config = load_settings(directory, dotenv=False)
+    config.update(BASE_URL="https://uitvraag.bench", MAIL_FROM=MAIL_FROM, UPLOAD_DIR=str(directory / "uploads"))
+    return config
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def sqlite_ts(value: datetime) -> str:
+    """A timestamp as the database layer stores it on SQLite (naive UTC text)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+class Raw:
+    """The raw driver of a database URL, with the service's connection settings: sqlite3 or psycopg."""
+
+    def __init__(self, url: str) -> None:
+        self.postgres = url.startswith("postgresql")
+        if self.postgres:
+            import psycopg
+
+            self.con: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+        else:
+            self.con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+            # The same database settings as the service's (bot.db.make_engine), so that only the code differs.
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
+                self.con.execute(f"PRAGMA {pragma}")
+
+    def ts(self, value: datetime) -> Any:
+        return value if self.postgres else sqlite_ts(value)
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.con.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows: list[Any]) -> None:
+        if self.postgres:
+            with self.con.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+        else:
+            self.con.executemany(sql, rows)
+
+    def begin(self) -> None:
+        self.con.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def close(self) -> None:
+        self.con.close()

@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import resource
 import secrets
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,7 +33,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._databases import label, postgres_database, quiet_logging
+from bench._databases import Raw, bench_config, label, peak_mb, postgres_database, quiet_logging
 
 PLAN_AT = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 REMIND_AT = datetime(2026, 10, 17, 9, 0, tzinfo=UTC)  # 14 days before the deadline of 31 October
@@ -43,65 +41,6 @@ IDLE_AT = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
 GOAL_RATIO = 2.0
 GOAL_MB = 200.0
 BATCH = 500
-MAIL_FROM = "BIO uitvraag <uitvraag@gemeente.bench>"
-
-
-def _config(directory: Path) -> dict[str, Any]:
-    from bot.config import load_settings
-
-    config = load_settings(directory, dotenv=False)
-    config.update(BASE_URL="https://uitvraag.bench", MAIL_FROM=MAIL_FROM, UPLOAD_DIR=str(directory / "uploads"))
-    return config
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
-def _ts(value: datetime) -> str:
-    """A timestamp as the database layer stores it on SQLite (naive UTC text)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-class _Raw:
-    """The raw driver of a database URL, with the service's connection settings: sqlite3 or psycopg."""
-
-    def __init__(self, url: str) -> None:
-        self.postgres = url.startswith("postgresql")
-        if self.postgres:
-            import psycopg
-
-            self.con: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
-        else:
-            self.con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-            # The same database settings as the service's (bot.db.make_engine), so that only the code differs.
-            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
-                self.con.execute(f"PRAGMA {pragma}")
-
-    def ts(self, value: datetime) -> Any:
-        return value if self.postgres else _ts(value)
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.postgres else sql
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        return self.con.execute(self._sql(sql), params)
-
-    def executemany(self, sql: str, rows: list[Any]) -> None:
-        if self.postgres:
-            with self.con.cursor() as cursor:
-                cursor.executemany(self._sql(sql), rows)
-        else:
-            self.con.executemany(sql, rows)
-
-    def begin(self) -> None:
-        self.con.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
-
-    def commit(self) -> None:
-        self.con.execute("COMMIT")
-
-    def close(self) -> None:
-        self.con.close()
 
 
 # --- the register ----------------------------------------------------------------------------------------------
@@ -111,7 +50,7 @@ def build_register(url: str, *, contracts: int, organisations: int, suppliers: i
     from bot import migrate
 
     migrate.upgrade(url)
-    con = _Raw(url)
+    con = Raw(url)
     now = con.ts(datetime(2026, 1, 1, tzinfo=UTC))
     con.begin()
     con.executemany(
@@ -160,12 +99,12 @@ def child_plan(url: str, folder: Path) -> dict[str, Any]:
     from bot.db import make_engine
 
     engine = make_engine(url)
-    config = _config(folder)
+    config = bench_config(folder)
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         report = plan_cycles(session=session, config=config, now=PLAN_AT)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "uitvragen": report.uitvragen_created,
+    return {"seconds": seconds, "peak_mb": peak_mb(), "uitvragen": report.uitvragen_created,
             "contracts": report.contracts_invited, "mails": report.mails_queued}  # fmt: skip
 
 
@@ -176,12 +115,12 @@ def child_sweep(url: str, folder: Path, at: str) -> dict[str, Any]:
     from bot.db import make_engine
 
     engine = make_engine(url)
-    config = _config(folder)
+    config = bench_config(folder)
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         report = sweep(session=session, config=config, now=datetime.fromisoformat(at))
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "reminders": report.reminders}
+    return {"seconds": seconds, "peak_mb": peak_mb(), "reminders": report.reminders}
 
 
 INVITATION_TEXT = (
@@ -201,7 +140,7 @@ def child_baseline(url: str, folder: Path) -> dict[str, Any]:
     from bot.questionnaires.selection import questionnaires_for
 
     started = time.perf_counter()
-    con = _Raw(url)
+    con = Raw(url)
     now = con.ts(PLAN_AT)
     deadline = con.ts(datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC))
     expires = con.ts(datetime(2026, 11, 14, 23, 59, 59, tzinfo=UTC))
@@ -288,7 +227,7 @@ def child_baseline(url: str, folder: Path) -> dict[str, Any]:
         con.commit()
     seconds = time.perf_counter() - started
     con.close()
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "uitvragen": next_id - 1}
+    return {"seconds": seconds, "peak_mb": peak_mb(), "uitvragen": next_id - 1}
 
 
 def jinja_cost(sample: int = 2000) -> float:
@@ -322,7 +261,7 @@ def _child(*args: str) -> dict[str, Any]:
 
 
 def _rows(url: str) -> dict[str, int]:
-    con = _Raw(url)
+    con = Raw(url)
     tables = ("uitvraag", "uitvraagcontract", "accesstoken", "outboxmessage", "auditlog")
     counts = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
     con.close()

@@ -30,8 +30,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._databases import label, postgres_database, quiet_logging
-from bench.plan_cycle import PLAN_AT, _config, _peak_mb, _Raw
+from bench._databases import Raw, bench_config, label, peak_mb, postgres_database, quiet_logging
+from bench.plan_cycle import PLAN_AT
 
 GOAL_ANSWERED = 0.5
 GOAL_PLAN = 1.5
@@ -43,7 +43,7 @@ def build_register(url: str, *, contracts: int, organisations: int, suppliers: i
     from bot import migrate
 
     migrate.upgrade(url)
-    con = _Raw(url)
+    con = Raw(url)
     now = con.ts(datetime(2026, 1, 1, tzinfo=UTC))
     con.begin()
     con.executemany(
@@ -98,7 +98,7 @@ def build_register(url: str, *, contracts: int, organisations: int, suppliers: i
 
 def forget_services(url: str) -> None:
     """The register as it is without a service column: no contract names a service, so nothing is shared."""
-    con = _Raw(url)
+    con = Raw(url)
     con.begin()
     con.execute("UPDATE contract SET service_id = NULL")
     con.commit()
@@ -114,13 +114,13 @@ def child_plan(url: str, folder: Path) -> dict[str, Any]:
     engine = make_engine(url)
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
-        report = plan_cycles(session=session, config=_config(folder), now=PLAN_AT)
+        report = plan_cycles(session=session, config=bench_config(folder), now=PLAN_AT)
     seconds = time.perf_counter() - started
-    con = _Raw(url)
+    con = Raw(url)
     invitations = con.execute("SELECT count(*) FROM outboxmessage WHERE kind = 'invitation'").fetchone()[0]
     declarations = con.execute("SELECT count(*) FROM declaration").fetchone()[0]
     con.close()
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "uitvragen": report.uitvragen_created,
+    return {"seconds": seconds, "peak_mb": peak_mb(), "uitvragen": report.uitvragen_created,
             "invitations": invitations, "declarations": declarations}  # fmt: skip
 
 

@@ -25,7 +25,6 @@ submitted or withdrawn is not shared: it is answered on its own link, as before.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,11 +45,11 @@ from bot.models import (
     EvidenceFile,
     Organisation,
     Uitvraag,
-    UitvraagContract,
     UitvraagStatus,
 )
 from bot.questionnaires.selection import BY_RISK_TIER
 from bot.staff.actions import MailSettings, contracts_of, queue_link_mail
+from bot.staff.queries import contracts_by_uitvraag
 
 # The supplier-wide questionnaires; the AVG processor module is about one municipality's processing agreement.
 SHARED_QUESTIONNAIRES = frozenset(BY_RISK_TIER.values())
@@ -147,20 +146,6 @@ def reached_through_lead(uitvraag_id: Any) -> Any:
     )
 
 
-def receives_by_lead(session: Session, uitvraag_ids: Iterable[int]) -> set[int]:
-    """Those of `uitvraag_ids` that receive a declaration through another uitvraag's link: the supplier is
-    reminded through the lead, never through these."""
-    ids = sorted(set(uitvraag_ids))
-    if not ids:
-        return set()
-    rows = session.exec(
-        select(DeclarationMember.uitvraag_id, Declaration.lead_uitvraag_id)
-        .join(Declaration, col(Declaration.id) == DeclarationMember.declaration_id)
-        .where(col(DeclarationMember.uitvraag_id).in_(ids), col(DeclarationMember.excluded_at).is_(None))
-    ).all()
-    return {member for member, lead in rows if member != lead}
-
-
 @dataclass(frozen=True)
 class Recipient:
     """A municipality a declaration goes to, as the supplier sees it on the form."""
@@ -180,7 +165,7 @@ def recipients(session: Session, declaration: Declaration) -> list[Recipient]:
         .where(DeclarationMember.declaration_id == declaration.id, col(DeclarationMember.excluded_at).is_(None))
         .order_by(col(Organisation.name), col(Uitvraag.id))
     ).all()
-    contracts = _contracts_by_uitvraag(session, [u.id for _m, u, _o in rows if u.id is not None])
+    contracts = contracts_by_uitvraag(session, [u.id for _m, u, _o in rows if u.id is not None])
     found = [
         Recipient(
             uitvraag_id=u.id or 0,
@@ -195,22 +180,15 @@ def recipients(session: Session, declaration: Declaration) -> list[Recipient]:
 
 def member_contracts(session: Session, declaration: Declaration) -> list[Contract]:
     """Every contract of every member not excluded: the form asks what any of them needs."""
-    ids = [r.uitvraag_id for r in recipients(session, declaration)]
-    return [c for cs in _contracts_by_uitvraag(session, ids).values() for c in cs]
-
-
-def _contracts_by_uitvraag(session: Session, uitvraag_ids: list[int]) -> dict[int, list[Contract]]:
-    result: dict[int, list[Contract]] = {}
-    if not uitvraag_ids:
-        return result
-    for link, contract in session.exec(
-        select(UitvraagContract, Contract)
-        .join(Contract, col(Contract.id) == UitvraagContract.contract_id)
-        .where(col(UitvraagContract.uitvraag_id).in_(uitvraag_ids))
-        .order_by(col(Contract.reference), col(Contract.id))
-    ):
-        result.setdefault(link.uitvraag_id, []).append(contract)
-    return result
+    ids = list(
+        session.exec(
+            select(DeclarationMember.uitvraag_id)
+            .where(DeclarationMember.declaration_id == declaration.id, col(DeclarationMember.excluded_at).is_(None))
+            .order_by(col(DeclarationMember.uitvraag_id))
+        ).all()
+    )
+    found = contracts_by_uitvraag(session, ids)
+    return [contract for uitvraag_id in ids for contract in found.get(uitvraag_id, [])]
 
 
 class NotShared(ValueError):

@@ -9,8 +9,10 @@ organisation's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -18,6 +20,7 @@ from bot import emails
 from bot.access import extend_tokens, issue_token, revoke_tokens, token_expiry
 from bot.audit import record
 from bot.links import supplier_link
+from bot.mail.message import mail_domain
 from bot.mail.outbox import enqueue
 from bot.models import (
     DONE_STATUSES,
@@ -68,6 +71,15 @@ class MailSettings:
     grace_days: int
     secret_key: str  # seals the link in the stored mail (bot/mail/links.py)
     mail_from_domain: str = "localhost"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        return cls(
+            base_url=config["BASE_URL"],
+            grace_days=int(config["TOKEN_GRACE_DAYS"]),
+            secret_key=config["SECRET_KEY"],
+            mail_from_domain=mail_domain(config["MAIL_FROM"]),
+        )
 
 
 def actor_label(user: StaffUser) -> str:

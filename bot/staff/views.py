@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.db import get_session
-from bot.mail.message import mail_domain
 from bot.models import (
     AuditLog,
     EvidenceFile,
@@ -48,13 +47,7 @@ def _questionnaire_titles(questionnaire_ids: Any, lang: str) -> dict[str, str]:
 
 
 def _mail_settings() -> actions.MailSettings:
-    config = current_app.config
-    return actions.MailSettings(
-        base_url=config["BASE_URL"],
-        grace_days=config["TOKEN_GRACE_DAYS"],
-        secret_key=config["SECRET_KEY"],
-        mail_from_domain=mail_domain(config["MAIL_FROM"]),
-    )
+    return actions.MailSettings.from_config(current_app.config)
 
 
 def _date(field: str) -> date | None:

@@ -188,13 +188,7 @@ def exclude_recipient(uitvraag_id: int) -> Response:
     except sharing.NotShared:
         db.rollback()
         return problem_page("not_found")
-    config = current_app.config
-    mail = MailSettings(
-        base_url=config["BASE_URL"],
-        grace_days=int(config["TOKEN_GRACE_DAYS"]),
-        secret_key=config["SECRET_KEY"],
-        mail_from_domain=mail_domain(config["MAIL_FROM"]),
-    )
+    mail = MailSettings.from_config(current_app.config)
     sharing.invite_on_own_link(db, uitvraag=member, now=now, mail=mail)
     organisation = db.get(Organisation, member.organisation_id)
     db.commit()
