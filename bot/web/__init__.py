@@ -44,10 +44,8 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_nul() -> None:
-    """No path or query may hold a NUL character: PostgreSQL cannot store or compare one, and no link has one.
-
-    A 400 before any view reads them, instead of a database error. Form fields are the forms' own business: they
-    refuse control characters with a message at the field (bot/supplier/answers.py).
-    """
-    if any("\x00" in text for text in (request.path, *request.args.keys(), *request.args.values())):
+    """No query may hold a NUL character: PostgreSQL cannot store or compare one, and no link has one. A 400 before
+    any view reads the query, instead of a database error. Paths: `<...>` segments never match one (bot/web/ids.py);
+    form fields refuse control characters at the field (bot/supplier/answers.py)."""
+    if any("\x00" in text for text in (*request.args.keys(), *request.args.values())):
         abort(400, description="The address contains a NUL character, which no link holds.")

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter, UnicodeConverter, ValidationError
 
 MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -41,6 +41,19 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
+class TextConverter(UnicodeConverter):
+    """`<name>` and `<string:name>` in every route: a segment without a NUL character, which no link holds and
+    PostgreSQL can neither store nor compare; such a segment does not match (404, or a `<path:...>` catch-all)."""
+
+    def __init__(
+        self, url_map: Any, minlength: int = 1, maxlength: int | None = None, length: int | None = None
+    ) -> None:
+        super().__init__(url_map, minlength, maxlength, length)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
 def init_app(app: Flask) -> None:
-    """Make `<int:...>` the id converter; call before any blueprint is registered."""
+    """Make `<int:...>` the id converter and `<...>` text without NUL; call before any blueprint is registered."""
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = TextConverter
+    app.url_map.converters["string"] = TextConverter
