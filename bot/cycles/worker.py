@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from bot import heartbeat
@@ -102,9 +103,14 @@ class LeaderLock:
     def try_acquire(self) -> bool:
         if not self.needed:
             return True
-        if self.connection is None:
-            self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = bool(self.connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
+        try:
+            if self.connection is None:
+                self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            got = bool(self.connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
+        except DBAPIError as error:
+            # The database is down or restarting: a waiting replica keeps waiting instead of dying with it.
+            log.warning("cannot reach the database to take the leader lock; trying again: %s", error.orig)
+            got = False
         if not got:
             self.release()  # do not hold a connection while waiting
         return got

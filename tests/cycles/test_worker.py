@@ -139,3 +139,18 @@ def test_two_workers_on_postgresql_one_is_active_and_the_other_takes_over(
             first.kill()
         if second is not None:
             assert _stop(second) == 0, second_log.read_text()
+
+
+def test_a_waiting_replica_keeps_waiting_while_postgresql_cannot_be_reached() -> None:
+    from bot.cycles.worker import LeaderLock
+    from bot.db import make_engine
+    from tests.support.smtp import free_port
+
+    # Nothing listens on this port: the database is down (or restarting) while the replica waits for the lock.
+    engine = make_engine(f"postgresql+psycopg://bot:bot@127.0.0.1:{free_port()}/bot?connect_timeout=2")
+    lock = LeaderLock(engine)
+    try:
+        assert lock.try_acquire() is False
+        assert lock.connection is None  # nothing half-open is kept while waiting
+    finally:
+        engine.dispose()
