@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -215,16 +216,19 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
 
     Both go through the same rules. Raises RegisterError listing every problem; returns rows otherwise.
     """
+    rows: Iterator[list[str]]
     if is_xlsx(data):
         try:
-            records = iter(xlsx_records(data))
+            rows = iter(xlsx_records(data))
         except XlsxError as error:
             raise RegisterError([f"{source}: {error}"]) from None
     else:
-        text = strip_bidi(decode(data))
+        text = decode(data)
         first_line = text.splitlines()[0] if text.strip() else ""
         delimiter = max((";", ",", "\t"), key=first_line.count)
-        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Whatever the format, no cell keeps a bidirectional control (a name that displays reversed: F10).
+    records = ([strip_bidi(cell) for cell in record] for record in rows)
     header = next(records, None)
     if header is None or not any(h.strip() for h in header):
         raise RegisterError(

@@ -1,12 +1,16 @@
-"""F10: bidirectional control characters never reach the database from a form, the API or a register file."""
+"""F10: bidirectional control characters never reach the database from a form, the API or a register file (CSV or
+Excel)."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import pytest
+from openpyxl import Workbook
 from sqlmodel import select
 
-from bot.models import Supplier, Uitvraag
+from bot.models import Contract, Supplier, Uitvraag
 from bot.register import import_register
 from bot.text import strip_bidi, strip_bidi_deep
 from tests.factories import NOW
@@ -41,15 +45,30 @@ def test_a_staff_remark_with_an_override_is_stored_without_it(app, client, sessi
     assert follow_up.remark == "Graag exe.fdp toelichten"
 
 
-def test_a_register_file_with_bidi_controls_imports_clean_names(session):
-    header = (
-        "Gemeente;Leverancier;KvK-nummer;E-mail leverancier;Contractnummer;Contractnaam;Contracteigenaar;"
-        "E-mail eigenaar;Risiconiveau;Persoonsgegevens;Startdatum;Einddatum"
-    )
-    row = (
-        "Gemeente Heuvelrug;Zaak\u202ewerk BV;12345678;security@zaakwerk.nl;HR-001;Zaak\u2067systeem;Olga de Vries;"
-        "o.devries@heuvelrug.nl;hoog;ja;01-01-2024;31-12-2027"
-    )
-    import_register(session, data=f"{header}\r\n{row}\r\n".encode("utf-8-sig"), now=NOW, actor="test")
+HEADER = (
+    "Gemeente;Leverancier;KvK-nummer;E-mail leverancier;Contractnummer;Contractnaam;Contracteigenaar;"
+    "E-mail eigenaar;Risiconiveau;Persoonsgegevens;Startdatum;Einddatum"
+)
+ROW = (
+    "Gemeente Heuvelrug;Zaak\u202ewerk BV;12345678;security@zaakwerk.nl;HR-001;Zaak\u2067systeem;Olga de Vries;"
+    "o.devries@heuvelrug.nl;hoog;ja;01-01-2024;31-12-2027"
+)
+
+
+def _xlsx(rows: list[list[str]]) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_register_file_with_bidi_controls_imports_clean_names(session, kind):
+    rows = [HEADER.split(";"), ROW.split(";")]
+    data = _xlsx(rows) if kind == "xlsx" else "".join(";".join(r) + "\r\n" for r in rows).encode("utf-8-sig")
+    import_register(session, data=data, now=NOW, actor="test")
     session.commit()
     assert session.exec(select(Supplier.name)).all() == ["Zaakwerk BV"]
+    assert session.exec(select(Contract.name)).all() == ["Zaaksysteem"]
