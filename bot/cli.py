@@ -35,6 +35,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("bot.ops_cli", "retention_command"),
     ("bot.ops_cli", "backup_command"),
     ("bot.ops_cli", "restore_command"),
+    ("bot.security_events", "security_events_command"),
 ]
 
 

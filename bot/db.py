@@ -78,7 +78,7 @@ def init_app(app: Flask) -> None:
     app.extensions["engine"] = engine
     # The same pool, with read-only transactions (PostgreSQL: BEGIN READ ONLY; SQLite: see make_engine).
     app.extensions["read_engine"] = engine.execution_options(postgresql_readonly=True)
-    app.teardown_appcontext(_close_session)
+    app.teardown_appcontext(close_session)
 
 
 def writes_on_get(view: F) -> F:
@@ -106,7 +106,8 @@ def get_session() -> Session:
     return g.db_session
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def close_session(_exc: BaseException | None = None) -> None:
+    """End the request's (or CLI command's) session, if it has one; a later `get_session` starts a new one."""
     session = g.pop("db_session", None)
     if session is not None:
         session.close()

@@ -16,7 +16,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 from sqlmodel import Session, SQLModel
 
-from bot import emails
+from bot import emails, security_events
 from bot.db import get_engine, get_session, writes_on_get
 from bot.mail.message import mail_domain
 from bot.models import StaffUser
@@ -171,6 +171,8 @@ def signin() -> Any:
             mail_from_domain=mail_domain(config["MAIL_FROM"]),
         )
     db.commit()
+    if allowed and not mail:
+        security_events.note("rate-limited")  # the same page, but no mail: the per-address limit
     if not allowed:
         message = _("Too many requests. Wait fifteen minutes and try again.")
         return render_template("staff/signin.html", sent=False, error=message, email=email, **signin_choices()), 429
@@ -197,10 +199,13 @@ def signin_link(token: str) -> Any:
         # Looking does not use the link up: mail scanners fetch links, people press the button.
         check = check_signin_token(db, token, now=moment)
         status = 200 if check.ok else 404
+        if not check.ok:
+            security_events.note(f"signin-link-{check.state.value}")
         return render_template("staff/signin_link.html", state=check.state.value, token=token), status
     result = redeem_signin_token(db, token, now=moment)
     if not result.ok:
         db.rollback()
+        security_events.note(f"signin-link-{result.state.value}")
         return render_template("staff/signin_link.html", state=result.state.value), 404
     db.commit()
     assert result.user is not None
@@ -214,6 +219,7 @@ def start_session(user: StaffUser, moment: datetime, **extra: Any) -> str:
     """
     target = _safe_next(session.get(SESSION_NEXT))
     start_cookie_session(session, user, now=moment)  # bot/staff/sessions.py: epoch, idle time, sign-in time
+    security_events.note("signed-in", organisation_id=user.organisation_id, actor=f"staff:{user.email}")
     session.permanent = True
     session.update(extra)
     g.pop("staff_user", None)
@@ -251,6 +257,7 @@ def signout() -> Any:
         db = get_session()
         end_sessions(db, user, now=now(), actor=f"staff:{user.email}", reason="signed-out")
         db.commit()
+        security_events.note("signed-out", organisation_id=user.organisation_id, actor=f"staff:{user.email}")
     session.clear()
     g.pop("staff_user", None)
     if provider_url:

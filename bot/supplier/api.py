@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from bot import security_events
 from bot.access import TokenState
 from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
@@ -96,6 +97,7 @@ def with_token(view: Callable[..., Response]) -> Callable[..., Response]:
         if not opened.ok:
             state = opened.state
             assert state is not None
+            security_events.note(f"token-{state.value}")
             return problem(TOKEN_STATUS[state], f"token-{state.value}", TOKEN_MESSAGES[state])
         g.state = load_state(db, uitvraag_id=opened.uitvraag_id)  # type: ignore[arg-type]
         db.commit()

@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from bot import evidence as evidence_files
-from bot import sharing
+from bot import security_events, sharing
 from bot.access import TokenState
 from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
@@ -88,7 +88,9 @@ def open_link(token: str) -> Response:
     if opened.rate_limited:
         return problem_page("rate_limited")
     if not opened.ok:
-        return problem_page(opened.state, contacts=owner_contacts(db, opened.uitvraag_id))  # type: ignore[arg-type]
+        assert opened.state is not None
+        security_events.note(f"token-{opened.state.value}")
+        return problem_page(opened.state, contacts=owner_contacts(db, opened.uitvraag_id))
     assert opened.uitvraag_id is not None and opened.token_hash is not None
     remember_uitvraag(opened.uitvraag_id, opened.token_hash)
     return redirect(url_for("supplier.overview", uitvraag_id=opened.uitvraag_id), code=303)
@@ -113,6 +115,7 @@ def with_uitvraag(view: Callable[..., Response]) -> Callable[..., Response]:
         if row.token_id is not None:
             state = token_state(row.token_revoked_at, row.token_superseded_at, row.token_expires_at, utcnow())
         if state is not TokenState.VALID:
+            security_events.note(f"token-{state.value}", organisation_id=row.organisation_id)
             forget_uitvraag(uitvraag_id)
             contacts = owner_contacts(db, uitvraag_id)
             db.commit()

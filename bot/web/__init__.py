@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-from bot import i18n, models
+from bot import i18n, models, security_events
 from bot.text import CleanRequest
 from bot.timeutil import local_time
 from bot.web import errors, ids, security
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(refuse_nul)
     security.init_app(app)
+    security_events.init_app(app)  # refusals (403, 429) and the events views note, recorded after the request
     errors.init_app(app)
     from bot.web.blueprints import register_blueprints
 
