@@ -81,6 +81,8 @@ class Settings:
     # A staff session that has had no request for this long ends (the person signs in again).
     STAFF_IDLE_MINUTES: int = 60
     SIGNIN_LINK_MINUTES: int = 15
+    # How often the worker looks for sign-in requests (and sends their mail): a cheap query, so every few seconds.
+    SIGNIN_POLL_SECONDS: int = 2
     # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust (0: none). Rate limits
     # count per client address; behind a proxy that address is only known from X-Forwarded-For.
     TRUSTED_PROXIES: int = 0

@@ -179,6 +179,16 @@ class SignInToken(SQLModel, table=True):
     used_at: datetime | None = _ts()
 
 
+class SignInRequest(SQLModel, table=True):
+    """A request for sign-in links, queued by the sign-in page whatever the address, resolved (and removed) by the
+    worker: the page does the same work for known and unknown addresses, so its timing tells nobody who has an
+    account (F5)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    requested_at: datetime | None = _ts(nullable=False)
+
+
 class Supplier(SQLModel, table=True):
     """A supplier (leverancier), the same for every organisation: identified by its KvK number."""
 

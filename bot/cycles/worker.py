@@ -1,10 +1,12 @@
-"""The worker: one APScheduler job, a frequent tick that plans cycles, sweeps and delivers mail.
+"""The worker: an APScheduler job, a frequent tick that plans cycles, sweeps and delivers mail; and a second one,
+every SIGNIN_POLL_SECONDS, that mails the sign-in links staff asked for (the sign-in page only queues the request).
 
 The scheduler's timing never makes the work correct: each tick reads from the database what is due, every step is
 idempotent, and the first tick runs at start, so a worker that was down (even across a quarter boundary) catches
 up at once. With PostgreSQL several replicas may run: the one holding the advisory lock works, the others wait
 and take over when it goes away (the lock lives on a dedicated connection, released when the process dies).
-The web processes never start a scheduler; only `bot worker` does.
+The web processes never start a scheduler; only `bot worker` does. The two jobs may run at once (threads of one
+scheduler); they never deliver mail at the same time (`DELIVERY`), so SQLite's one-sender rule holds.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,12 +34,16 @@ from bot.cycles.sweep import sweep
 from bot.db import session_scope
 from bot.mail.delivery import DeliveryReport, send_due
 from bot.retention import apply_retention
+from bot.staff.signin import resolve_signin_requests
 
 log = logging.getLogger(__name__)
 # APScheduler logs "Running job ... executed successfully" every tick; our own tick line says what happened.
 logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 TICK_JOB_ID = "tick"
+SIGNIN_JOB_ID = "signin"
+# One sender at a time in this process: the tick and the sign-in job both deliver.
+DELIVERY = threading.Lock()
 # pg_advisory_lock key of the scheduler leader: "BIO2" in ASCII, the same for every replica of this service.
 LEADER_LOCK_KEY = 0x42494F32
 
@@ -65,8 +72,15 @@ def tick(*, engine: Engine, config: Mapping[str, Any], now: datetime) -> TickRep
             session.rollback()
             log.exception("sweep failed")
             report.errors.append(f"sweep: {error}")
+        try:
+            resolve_signin_requests(session, config=config, now=now)
+        except Exception as error:  # noqa: BLE001
+            session.rollback()
+            log.exception("sign-in requests failed")
+            report.errors.append(f"sign-in requests: {error}")
     try:
-        report.delivery = send_due(engine=engine, config=dict(config), now=now)
+        with DELIVERY:
+            report.delivery = send_due(engine=engine, config=dict(config), now=now)
     except Exception as error:  # noqa: BLE001
         log.exception("mail delivery failed")
         report.errors.append(f"delivery: {error}")
@@ -170,6 +184,26 @@ def run_tick(worker: Worker) -> None:
     run_retention_if_due(worker.engine, worker.config, worker.clock.now())
 
 
+def signin_tick(*, engine: Engine, config: Mapping[str, Any], now: datetime) -> int:
+    """Mail the links of queued sign-in requests at once (and whatever else is due); returns how many requests."""
+    with Session(engine, expire_on_commit=False) as session:
+        resolved = resolve_signin_requests(session, config=config, now=now)
+    if resolved:
+        with DELIVERY:
+            send_due(engine=engine, config=dict(config), now=now)
+    return resolved
+
+
+def run_signin(worker: Worker) -> None:
+    """The scheduler's sign-in job, if this process is still the leader (the tick notices when it is not)."""
+    if not worker.lock.still_held():
+        return
+    try:
+        signin_tick(engine=worker.engine, config=worker.config, now=worker.clock.now())
+    except Exception:  # noqa: BLE001 - tried again in a few seconds; the tick does it too
+        log.exception("sending sign-in links failed")
+
+
 def run_retention_if_due(engine: Engine, config: Mapping[str, Any], now: datetime) -> bool:
     """Apply retention once per (UTC) day, on the first tick of the day; its run is recorded as job `retention`."""
     try:
@@ -232,6 +266,18 @@ def run_worker(*, engine: Engine, config: Mapping[str, Any], start: datetime | N
             # A tick that starts late is still worth running; the work is read from the database anyway.
             misfire_grace_time=max(300, seconds * 10),
             next_run_time=datetime.now(UTC),  # the first tick at once: catch up after downtime
+        )
+        worker.scheduler.add_job(
+            run_signin,
+            "interval",
+            seconds=max(1, int(setting(config, "SIGNIN_POLL_SECONDS"))),
+            args=[worker],
+            id=SIGNIN_JOB_ID,
+            name="mail requested sign-in links",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=60,
         )
         if not stopping:
             worker.scheduler.start()

@@ -2,22 +2,28 @@
 
 The link is `BASE_URL/staff/signin/<token>`; only the token's SHA-256 is stored (`SignInToken`). A GET only looks
 (mail scanners follow links); redeeming is a POST that marks the token used, once. Requesting a link answers the
-same whether or not the address is known, so the form cannot be used to find out who has an account.
+same whether or not the address is known, so the form cannot be used to find out who has an account. It also takes
+the same time: the page only queues a `SignInRequest`, the same single insert for every address, and the worker
+looks the address up and mails the links within seconds (`resolve_signin_requests`, every SIGNIN_POLL_SECONDS).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import emails
 from bot.audit import record
+from bot.config import setting
+from bot.mail.message import mail_domain
 from bot.mail.outbox import enqueue
-from bot.models import Organisation, SignInToken, StaffUser
+from bot.models import Organisation, SignInRequest, SignInToken, StaffUser
 from bot.tokens import hash_token, looks_like_token, new_token
 
 
@@ -52,6 +58,36 @@ def active_users_for(session: Session, email: str) -> list[StaffUser]:
             .order_by(StaffUser.organisation_id, StaffUser.id)  # type: ignore[arg-type]
         ).all()
     )
+
+
+def queue_signin_request(session: Session, *, email: str, now: datetime) -> None:
+    """Queue a request for sign-in links to `email`: one insert, whoever the address belongs to. The caller commits."""
+    session.add(SignInRequest(email=emails.normalise(email) or email.strip()[:254], requested_at=now))
+
+
+def resolve_signin_requests(session: Session, *, config: Mapping[str, Any], now: datetime, limit: int = 100) -> int:
+    """Mail the links of queued sign-in requests (oldest first) and remove them; returns how many were resolved.
+
+    A request older than a link's lifetime (the worker was down) is dropped without mail: its asker has given up or
+    asked again. Commits.
+    """
+    minutes = int(setting(config, "SIGNIN_LINK_MINUTES"))
+    rows = session.exec(select(SignInRequest).order_by(SignInRequest.id).limit(limit)).all()  # type: ignore[arg-type]
+    for row in rows:
+        assert row.requested_at is not None
+        if now - row.requested_at < timedelta(minutes=minutes):
+            request_signin_links(
+                session,
+                email=row.email,
+                now=now,
+                base_url=setting(config, "BASE_URL"),
+                minutes=minutes,
+                secret_key=setting(config, "SECRET_KEY"),
+                mail_from_domain=mail_domain(setting(config, "MAIL_FROM")),
+            )
+        session.delete(row)
+    session.commit()
+    return len(rows)
 
 
 def request_signin_links(

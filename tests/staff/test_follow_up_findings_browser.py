@@ -17,7 +17,7 @@ from bot.supplier.submission import submit
 from bot.timeutil import utcnow
 from tests.factories import make_organisation, make_staff
 from tests.supplier.helpers import fetch, make_uitvraag
-from tests.support.mail import sent_text
+from tests.support.mail import mail_signin_requests, sent_text
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +29,7 @@ def _sign_in(page: Any, base: str, session: Any, email: str) -> None:
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_role("button", name="Stuur mij een aanmeldlink").click()
     page.get_by_text("Als dit adres toegang heeft").wait_for()
+    mail_signin_requests(session)
     (row,) = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "signin-link")).all()
     session.commit()
     token = re.search(r"/staff/signin/([A-Za-z0-9_-]{43})", sent_text(row)).group(1)

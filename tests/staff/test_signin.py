@@ -12,13 +12,13 @@ from bot.models import AuditLog, OutboxMessage, SignInToken
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
 from tests.factories import make_organisation, make_staff
 from tests.staff.world import sign_in
-from tests.support.mail import TEST_SECRET_KEY, sent_text
+from tests.support.mail import TEST_SECRET_KEY, mail_signin_requests, sent_text
 
 LINK = re.compile(r"http://localhost/staff/signin/([A-Za-z0-9_-]{43})")
 
 
 def mailed_links(session, to):
-    session.expire_all()
+    mail_signin_requests(session)
     rows = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.kind == "signin-link", OutboxMessage.to_addr == to)
