@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.questionnaires.model import SEVERITIES, EvidenceRef, Question, Questionnaire, Rule, Text
+from bot.questionnaires.model import SEVERITIES, EvidenceRef, Question, Questionnaire, Rule, Text, chosen_value
 from bot.timeutil import as_utc
 
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}  # critical first
@@ -147,6 +147,7 @@ def normalise(question: Question, raw: Any) -> tuple[Any, bool]:
         return None, True
     qtype = question.type
     if qtype in ("choice", "yes-no"):
+        raw = chosen_value(raw)  # "not applicable" carries its reason along
         return (raw, True) if isinstance(raw, str) and raw in question.option_values() else (None, False)
     if qtype == "multi-choice":
         known = question.option_values()

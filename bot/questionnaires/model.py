@@ -1,7 +1,8 @@
 """The in-memory form of a questionnaire, shared by the loader, the judge, the supplier form and the staff area.
 
 Answer values, as stored in `Answer.value` (JSON) and passed to `judge`:
-  choice -> option value (str); multi-choice -> list of option values; yes/no -> "yes" | "no" | "na";
+  choice -> option value (str); multi-choice -> list of option values; yes/no -> "yes" | "no", or
+  {"value": "na", "reason": "..."} for "not applicable" (it needs a reason; a bare "na" is from before that rule);
   date -> "YYYY-MM-DD"; number -> int or float; text -> str; evidence -> no value: its files come separately
   as `EvidenceRef`s (name, sha256, expires_on) keyed by question id.
 Contract facts (`facts`): {"personal_data": bool, "cloud_hosted": bool, "risk_tier": "low"|"medium"|"high"}.
@@ -25,6 +26,22 @@ FACTS = ("personal_data", "cloud_hosted", "risk_tier")
 # What a yes/no question's answers read as (a choice question's labels are in the questionnaire file), in the
 # page's language.
 YES_NO_LABELS = {"yes": lazy_gettext("Yes"), "no": lazy_gettext("No"), "na": lazy_gettext("Not applicable")}
+
+NOT_APPLICABLE = "na"
+
+
+def chosen_value(value: Any) -> Any:
+    """The option an answer chose: "na" for a not-applicable answer with its reason, the value itself otherwise."""
+    if isinstance(value, dict):
+        return value.get("value")
+    return value
+
+
+def na_reason(value: Any) -> str:
+    """The reason given with a not-applicable answer ("" for any other answer)."""
+    if isinstance(value, dict) and value.get("value") == NOT_APPLICABLE and isinstance(value.get("reason"), str):
+        return value["reason"]
+    return ""
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,7 @@ class Condition:
     def holds(self, answers: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
         if self.fact is not None:
             return facts.get(self.fact) in self.in_
-        value = answers.get(self.question or "")
+        value = chosen_value(answers.get(self.question or ""))
         if isinstance(value, list):
             return any(item in self.in_ for item in value)
         return value in self.in_
@@ -98,12 +115,18 @@ class Question:
     required: bool = True
     weight: float = 1.0
     options: tuple[Option, ...] = ()
-    allow_na: bool = False  # yes-no: offer "not applicable"
+    allow_na: bool = False  # yes-no: offer "not applicable" (the supplier must say why)
     rules: tuple[Rule, ...] = ()
     evidence: str = "never"  # one of EVIDENCE_MODES: whether a document must be uploaded with the answer
     expiry: bool = False  # evidence: the document has an expiry date the supplier must give
     unit: Text | None = None  # number: e.g. "uur" / "hours"
     show_if: tuple[Condition, ...] = ()  # all must hold
+    # Answers that cannot be true, refused when saved: a date after today (something that has happened), a number
+    # below `min` / above `max`, or not above 0 (`positive`: a duration or a count of hours).
+    not_future: bool = False
+    min: float | None = None
+    max: float | None = None
+    positive: bool = False
 
     def is_shown(self, answers: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
         return all(condition.holds(answers, facts) for condition in self.show_if)

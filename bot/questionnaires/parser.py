@@ -58,6 +58,10 @@ QUESTION_FIELDS = {
     "unit_nl",
     "unit_en",
     "show_if",
+    "not_future",
+    "min",
+    "max",
+    "positive",
 }
 OPTION_FIELDS = {"value", "nl", "en"}
 RULE_FIELDS = {"id", "severity", "reason_nl", "reason_en", *MATCHERS}
@@ -270,6 +274,22 @@ def _build_question(
     unit = _text(raw, "unit", errors, where, required=False)
     if (unit.nl or unit.en) and qtype != "number":
         errors.add(where, "unit_nl", "only number questions have a unit")
+    not_future, positive = (_flag(raw, name, errors, where) for name in ("not_future", "positive"))
+    if not_future and qtype != "date":
+        errors.add(where, "not_future", "only date questions can refuse a date in the future")
+    if positive and qtype != "number":
+        errors.add(where, "positive", "only number questions can refuse 0 and below")
+    bounds: dict[str, float | None] = {}
+    for name in ("min", "max"):
+        bound = raw.get(name)
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+            errors.add(where, name, f"must be a number, got {bound!r}")
+            bound = None
+        elif bound is not None and qtype != "number":
+            errors.add(where, name, f"only number questions have a {name}imum")
+        bounds[name] = float(bound) if bound is not None else None
+    if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+        errors.add(where, "min", f"min {bounds['min']:g} is above max {bounds['max']:g}")
 
     draft = Question(
         id=question_id,
@@ -285,6 +305,10 @@ def _build_question(
         evidence=evidence,
         expiry=expiry,
         unit=unit if unit.nl else None,
+        not_future=not_future,
+        min=bounds["min"],
+        max=bounds["max"],
+        positive=positive,
     )
     rules = _build_rules(raw.get("rules"), draft, errors, where)
     if evidence == "when-weak" and not rules:
@@ -295,6 +319,14 @@ def _build_question(
     question = replace(draft, rules=rules, show_if=conditions)
     _check_best_exists(question, errors, where)
     return question
+
+
+def _flag(raw: dict[str, Any], name: str, errors: _Collector, where: str) -> bool:
+    value = raw.get(name, False)
+    if not isinstance(value, bool):
+        errors.add(where, name, f"must be true or false, got {value!r}")
+        return False
+    return value
 
 
 def _build_options(value: Any, qtype: str, errors: _Collector, where: str) -> tuple[Option, ...]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.models import QuestionnaireSnapshot, Uitvraag
-from bot.questionnaires.model import YES_NO_LABELS, Question, Questionnaire
+from bot.questionnaires.model import YES_NO_LABELS, Question, Questionnaire, chosen_value, na_reason
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,11 @@ def format_answer(question: Question | None, value: Any, lang: str) -> str:
             labels = {k: str(v) for k, v in YES_NO_LABELS.items()}
     if isinstance(value, list):
         return ", ".join(labels.get(str(item), str(item)) for item in value)
+    reason = na_reason(value)
+    value = chosen_value(value)
     text = labels.get(str(value), str(value))
+    if reason:
+        text = f"{text}: {reason}"
     if question is not None and question.unit is not None and question.type == "number":
         text = f"{text} {question.unit.get(lang)}"
     return text

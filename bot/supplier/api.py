@@ -154,6 +154,13 @@ def document(state: UitvraagState) -> dict[str, Any]:
                     "unit": _text(question.unit) if question.unit else None,
                     "evidence": question.evidence,
                     "expiry": question.expiry,
+                    # What the answer may not be (refused with 422 naming the question), so a client can check first.
+                    "limits": {
+                        "not_future": question.not_future,
+                        "min": question.min,
+                        "max": question.max,
+                        "positive": question.positive,
+                    },
                     "show_if": [{"question": c.question, "fact": c.fact, "in": list(c.in_)} for c in question.show_if],
                     "shown": state.shown(question),
                     "answered": state.is_answered(question),

@@ -16,8 +16,9 @@ from sqlmodel import Session, select
 from bot import audit
 from bot.evidence import UploadError, store_upload, stored_path
 from bot.models import Answer, EvidenceFile, Submission, Uitvraag, UitvraagStatus
-from bot.supplier.answers import FieldError, InvalidAnswer, check_value, field_id, parse_expiry
+from bot.supplier.answers import FieldError, InvalidAnswer, answer_error, check_value, field_id, parse_expiry
 from bot.supplier.state import UitvraagState
+from bot.timeutil import local_time
 
 
 class Frozen(Exception):
@@ -85,9 +86,9 @@ def save_answers(
         if question.type == "evidence":
             continue  # documents come as uploads; the form posts nothing for them
         try:
-            checked[question_id] = check_value(question, raw)
+            checked[question_id] = check_value(question, raw, today=local_time(now).date())
         except InvalidAnswer as error:
-            errors.append(FieldError(field_id(question_id), error.message, question_id, question.section))
+            errors.append(answer_error(question, error))
     if clear_others:
         for question_id, question in questions.items():
             if question_id not in values and question.type != "evidence":

@@ -9,8 +9,8 @@ from typing import Any
 from flask_babel import gettext as _
 
 from bot.models import EvidenceFile
-from bot.questionnaires.model import YES_NO_LABELS, Question
-from bot.supplier.answers import CONTROL_CHARACTERS, FieldError, field_id
+from bot.questionnaires.model import YES_NO_LABELS, Question, chosen_value, na_reason
+from bot.supplier.answers import CONTROL_CHARACTERS, FieldError, field_id, na_reason_field
 from bot.supplier.state import UitvraagState
 
 
@@ -42,6 +42,8 @@ class QuestionView:
     evidence_hint: str = ""
     expiry: bool = False
     display: str = ""  # read-only rendering of the answer
+    na_reason: str = ""  # yes-no with "not applicable": why (required when it is chosen)
+    na_reason_id: str = ""  # the reason input's id and name; empty when the question offers no "not applicable"
 
     @property
     def describedby(self) -> str:
@@ -86,13 +88,18 @@ def question_view(
     elif question.evidence == "when-weak":
         view.evidence_hint = _("Upload evidence if your answer does not fully meet the requirement.")
     if question.type in ("choice", "yes-no", "multi-choice"):
-        chosen = set(value) if isinstance(value, list) else {value}
+        chosen = set(value) if isinstance(value, list) else {chosen_value(value)}
         labels = _labels(question, lang)
         view.choices = [
             Choice(v, labels[v], view.id if i == 0 else f"{view.id}-{i}", v in chosen)
             for i, v in enumerate(question.option_values())
         ]
         view.display = ", ".join(labels[v] for v in question.option_values() if v in chosen)
+        if question.type == "yes-no" and question.allow_na:
+            view.na_reason_id = na_reason_field(question.id)
+            view.na_reason = CONTROL_CHARACTERS.sub("", na_reason(value))
+            if view.na_reason:
+                view.display = f"{view.display}: {view.na_reason}"
     elif value is not None:
         # Posted-back text keeps what was typed, minus invisible control characters (a NUL has no place on a page).
         view.value = CONTROL_CHARACTERS.sub("", _plain(value))

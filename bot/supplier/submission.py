@@ -11,17 +11,15 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext
-from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import audit, emails, sharing
 from bot.findings import settle_earlier_findings
-from bot.i18n import page_locale
 from bot.mail import outbox
 from bot.models import (
     Answer,
@@ -34,11 +32,20 @@ from bot.models import (
     UitvraagStatus,
 )
 from bot.staff.actions import MailSettings
-from bot.supplier.answers import FieldError, InvalidAnswer, clean_text, field_id
+from bot.supplier.answers import (
+    FieldError,
+    InvalidAnswer,
+    answer_error,
+    check_value,
+    clean_text,
+    field_id,
+    question_text,
+)
 from bot.supplier.drafts import Frozen, lock_uitvraag
 from bot.supplier.receipt_links import receipt_link
 from bot.supplier.state import UitvraagState, contract_facts, load_state
 from bot.uitvragen import end_renewals_answered_by
+from bot.timeutil import local_time
 
 RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
 
@@ -109,14 +116,22 @@ def check_attestation(raw: dict[str, Any]) -> tuple[Attestation | None, list[Fie
     return Attestation(values["name"], values["role"], email, True), []
 
 
-def completeness_errors(state: UitvraagState) -> list[FieldError]:
-    """What must still be answered before submission: required shown questions, and expiry dates of documents."""
+def completeness_errors(state: UitvraagState, *, today: date) -> list[FieldError]:
+    """What must still be answered or put right before submission: required shown questions, answers that the
+    rules of check_value refuse (also ones carried over from before a rule existed), expiry dates of documents."""
     errors = []
     for question in state.visible_questions():
+        value = state.answers.get(question.id)
+        if question.type != "evidence" and value not in (None, "", []):
+            try:
+                check_value(question, value, today=today)
+            except InvalidAnswer as error:
+                errors.append(answer_error(question, error))
+                continue
         if question.required and not state.is_answered(question):
             # The summary lists every open question: each line names its question, so the list can be read; the
             # question's text is taken in the language the page is read in.
-            text = LazyString(lambda q=question: q.text.get(page_locale()) or q.text.get("nl"))
+            text = question_text(question)
             if question.type == "evidence":
                 message = lazy_gettext("Document missing: %(question)s", question=text)
             else:
@@ -203,7 +218,7 @@ def submit(
             raise
         state = load_state(session, uitvraag_id=uitvraag_id)
         checked, errors = check_attestation(attestation)
-        errors = completeness_errors(state) + errors
+        errors = completeness_errors(state, today=local_time(now).date()) + errors
         if errors or checked is None:
             raise SubmissionInvalid(errors)
         # The form of a shared declaration asks what any member needs; each record is judged on its own facts.

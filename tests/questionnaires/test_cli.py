@@ -34,7 +34,7 @@ def test_check_prints_every_error_of_the_given_files_and_fails(runner: Any) -> N
 def test_check_refuses_a_file_changed_without_a_new_version(runner: Any, session: Session) -> None:
     session.add(
         QuestionnaireSnapshot(
-            questionnaire_id="avg-verwerker", version="2026.1", content_hash="0" * 64, content="", created_at=utcnow()
+            questionnaire_id="avg-verwerker", version="2027.1", content_hash="0" * 64, content="", created_at=utcnow()
         )
     )
     session.commit()
@@ -42,4 +42,4 @@ def test_check_refuses_a_file_changed_without_a_new_version(runner: Any, session
     result = runner.invoke(args=["questionnaires", "check"])
 
     assert result.exit_code == 1
-    assert 'questionnaire "avg-verwerker", field "version": version "2026.1" was already sent out' in result.output
+    assert 'questionnaire "avg-verwerker", field "version": version "2027.1" was already sent out' in result.output

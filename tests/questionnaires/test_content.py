@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.questionnaires.loader import get_questionnaire, load_all
 from bot.questionnaires.measures import is_active, measure_problem
 from bot.questionnaires.model import Questionnaire
 
-SIZES = {"bio2-leverancier": (45, 70), "bio2-leverancier-licht": (12, 18), "avg-verwerker": (8, 15)}
+SIZES = {"bio2-leverancier": (45, 80), "bio2-leverancier-licht": (12, 18), "avg-verwerker": (8, 15)}
 
 # The control families the full questionnaire must cover, as ISO 27002 control prefixes of BIO2 measure ids.
 FAMILIES = {
@@ -127,3 +129,75 @@ def test_processor_questionnaire_covers_the_gdpr_topics() -> None:
     ):
         assert topic in ids
     assert {r.above for r in avg.question("breach-notice-hours").rules} == {24, 48}
+
+
+# The measures the December 2026 review lists as high priority, each a supplier can answer for.
+HIGH_PRIORITY_MEASURES = ("5.24.05", "5.27.02", "5.21.05", "8.30.01", "8.01.01", "8.01.02", "5.14.04")
+
+
+@pytest.mark.parametrize("measure", HIGH_PRIORITY_MEASURES)
+def test_every_high_priority_measure_of_the_review_is_cited_by_the_full_questionnaire(measure: str) -> None:
+    cited = {m for q in get_questionnaire("bio2-leverancier").questions() for m in q.measures}
+    assert measure in cited
+
+
+def test_not_applicable_is_not_offered_for_admin_mfa_and_dates_and_durations_have_their_limits() -> None:
+    full, light = get_questionnaire("bio2-leverancier"), get_questionnaire("bio2-leverancier-licht")
+    assert not full.question("mfa-admin").allow_na and not light.question("mfa-remote-admin").allow_na
+    for questionnaire, question_id in (
+        (full, "pentest-date"),
+        (full, "restore-test-date"),
+        (full, "continuity-test-date"),
+        (light, "restore-test-date"),
+    ):
+        assert questionnaire.question(question_id).not_future, question_id
+    for questionnaire in load_all().values():
+        for question in questionnaire.questions():
+            if question.type == "number":
+                assert question.positive, (questionnaire.id, question.id)
+
+
+def test_never_having_had_a_pentest_can_be_said_and_is_high() -> None:
+    from bot.questionnaires.judge import judge_question
+
+    full = get_questionnaire("bio2-leverancier")
+    findings, _ = judge_question(full.question("pentest-done"), "never", (), date(2026, 12, 3))
+    assert [f.severity for f in findings] == ["high"]
+    assert not full.question("pentest-date").is_shown({"pentest-done": "never"}, {})
+
+
+def test_approved_mitigations_for_remote_mfa_are_an_answer_of_their_own_at_medium_with_evidence() -> None:
+    from bot.questionnaires.judge import judge_question
+
+    question = get_questionnaire("bio2-leverancier").question("mfa-remote")
+    findings, _ = judge_question(question, "approved-mitigation", (), date(2026, 12, 3))
+    assert [(f.rule, f.severity) for f in findings][0][1] == "medium"
+    assert ("evidence-missing", "medium") in [(f.rule, f.severity) for f in findings]
+
+
+def test_the_citation_errors_of_the_review_are_fixed() -> None:
+    full, light = get_questionnaire("bio2-leverancier"), get_questionnaire("bio2-leverancier-licht")
+    processor = get_questionnaire("avg-verwerker")
+    assert full.question("mfa-admin").measures == ("5.17.01",)
+    assert light.question("mfa-remote-admin").measures == ("5.17.01",)
+    assert "5.30.02" not in full.question("rto-hours").measures
+    assert "8.31.02" not in full.question("no-testing-in-production").measures
+    assert full.question("incident-notice-hours").measures == ("5.20.05",)
+    assert "5.20.05" in processor.question("breach-notice-hours").measures
+    assert processor.question("staff-confidentiality").measures[0] == "6.06.01"
+    assert processor.question("dpia-support").measures[0] == "5.34.01"
+    assert full.question("admin-passwords-unique").measures == ("5.17.02",)
+    assert full.question("joiners-leavers").measures == ("5.16.01",)
+    assert full.question("municipality-access-on-demand").measures == ("8.05.01",)
+    assert "5.34.01" in full.question("data-location").measures
+
+
+def test_reasons_are_declarations_and_name_no_incident_or_password() -> None:
+    for questionnaire in load_all().values():
+        for question in questionnaire.questions():
+            for rule in question.rules:
+                text = rule.reason.nl + rule.reason.en
+                assert "Hof van Twente" not in text and "Welkom2020" not in text, question.id
+    full = get_questionnaire("bio2-leverancier")
+    for question_id in ("mfa-admin", "mfa-remote", "pentest-done", "internet-facing-register"):
+        assert all(r.reason.nl.startswith("De leverancier geeft aan") for r in full.question(question_id).rules)

@@ -45,7 +45,7 @@ def test_changed_file_with_the_same_version_is_refused(db: Session) -> None:
     edited_text = questionnaire.source.replace("Zekerheid", "Zekerheid en bewijs", 1)
     edited = replace(questionnaire, source=edited_text, content_hash=content_hash(edited_text))
 
-    with pytest.raises(QuestionnaireChangedError, match='version "2026.1" was already sent out with other content'):
+    with pytest.raises(QuestionnaireChangedError, match='version "2027.1" was already sent out with other content'):
         ensure_snapshot(db, questionnaire=edited, now=NOW)
 
     renumbered = replace(edited, version="2026.2")
