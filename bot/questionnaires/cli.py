@@ -8,6 +8,7 @@ import click
 from flask.cli import ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.questionnaires.consistency import contradictions
 from bot.questionnaires.loader import DEFAULT_DIRECTORY, QuestionnaireError, load_all, load_questionnaire
 from bot.questionnaires.model import Questionnaire
 
@@ -23,7 +24,8 @@ def questionnaires_group() -> None:
 def check_command(files: tuple[Path, ...], no_db: bool) -> None:
     """Validate questionnaire FILES (default: every file in questionnaires/); print every error, exit 1 on any.
 
-    Also refuses a file whose version was already sent out with other content.
+    Also refuses a file whose version was already sent out with other content, and warns (without failing) where
+    two files judge the same fact differently.
     """
     errors: list[str] = []
     loaded: list[tuple[str, Questionnaire]] = []
@@ -43,6 +45,9 @@ def check_command(files: tuple[Path, ...], no_db: bool) -> None:
     for name, questionnaire in loaded:
         count = sum(1 for _ in questionnaire.questions())
         click.echo(f"ok  {name}: {questionnaire.id} version {questionnaire.version}, {count} questions")
+    compared = [q for _, q in loaded] + (_shipped_besides(loaded) if files else [])
+    for message in contradictions(compared):
+        click.echo(f"warning  {message}", err=True)
     for message in errors:
         click.echo(f"error  {message}", err=True)
     if errors:
@@ -50,6 +55,15 @@ def check_command(files: tuple[Path, ...], no_db: bool) -> None:
     if not loaded:
         click.echo("no questionnaire files found", err=True)
         raise click.exceptions.Exit(1)
+
+
+def _shipped_besides(loaded: list[tuple[str, Questionnaire]]) -> list[Questionnaire]:
+    """The shipped questionnaires other than those being checked, to compare verdicts with."""
+    ids = {q.id for _, q in loaded}
+    try:
+        return [q for q in load_all().values() if q.id not in ids]
+    except QuestionnaireError:
+        return []  # the shipped files have their own errors; `check` without FILES reports them
 
 
 def _compare_with_snapshots(questionnaires: list[Questionnaire]) -> list[str]:

@@ -127,6 +127,9 @@ class Question:
     min: float | None = None
     max: float | None = None
     positive: bool = False
+    # Questions of other files that ask the same fact (as well as those with the same id): `bot questionnaires
+    # check` warns when their verdicts differ (bot/questionnaires/consistency.py).
+    same_facts_as: tuple[str, ...] = ()
 
     def is_shown(self, answers: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
         return all(condition.holds(answers, facts) for condition in self.show_if)

@@ -62,6 +62,7 @@ QUESTION_FIELDS = {
     "min",
     "max",
     "positive",
+    "same_facts_as",
 }
 OPTION_FIELDS = {"value", "nl", "en"}
 RULE_FIELDS = {"id", "severity", "reason_nl", "reason_en", *MATCHERS}
@@ -288,6 +289,12 @@ def _build_question(
         elif bound is not None and qtype != "number":
             errors.add(where, name, f"only number questions have a {name}imum")
         bounds[name] = float(bound) if bound is not None else None
+    same_facts_as = raw.get("same_facts_as", [])
+    if not isinstance(same_facts_as, list) or not all(
+        isinstance(i, str) and IDENTIFIER.match(i) for i in same_facts_as
+    ):
+        errors.add(where, "same_facts_as", f"must be a list of question ids, got {same_facts_as!r}")
+        same_facts_as = []
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
         errors.add(where, "min", f"min {bounds['min']:g} is above max {bounds['max']:g}")
 
@@ -309,6 +316,7 @@ def _build_question(
         min=bounds["min"],
         max=bounds["max"],
         positive=positive,
+        same_facts_as=tuple(same_facts_as),
     )
     rules = _build_rules(raw.get("rules"), draft, errors, where)
     if evidence == "when-weak" and not rules:

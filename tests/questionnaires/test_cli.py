@@ -18,6 +18,23 @@ def test_check_passes_on_the_shipped_questionnaires(runner: Any) -> None:
     assert result.exit_code == 0, result.output
     for questionnaire_id in ("bio2-leverancier", "bio2-leverancier-licht", "avg-verwerker"):
         assert f"{questionnaire_id} version" in result.output
+    assert "warning" not in result.output  # the shipped files judge the same facts the same way
+
+
+def test_check_warns_when_a_file_judges_a_fact_differently_from_a_shipped_file(runner: Any, tmp_path: Path) -> None:
+    shipped = Path(__file__).parents[2] / "questionnaires" / "avg-verwerker.toml"
+    text = shipped.read_text(encoding="utf-8").replace('id = "avg-verwerker"', 'id = "avg-verwerker-regio"', 1)
+    lenient = tmp_path / "avg-verwerker-regio.toml"
+    lenient.write_text(text.replace("above = 72\n", "above = 96\n", 1), encoding="utf-8")
+
+    result = runner.invoke(args=["questionnaires", "check", "--no-db", str(lenient)])
+
+    assert result.exit_code == 0, result.output  # a warning, not an error
+    assert 'warning  avg-verwerker-regio question "breach-notice-hours" (above 24 high, above 96 critical)' in (
+        result.output
+    )
+    assert 'bio2-leverancier question "incident-notice-hours" (above 24 high, above 72 critical)' in result.output
+    assert "ask the same fact (BIO2 5.20.05) but judge it differently" in result.output
 
 
 def test_check_prints_every_error_of_the_given_files_and_fails(runner: Any) -> None:

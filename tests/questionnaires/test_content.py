@@ -128,7 +128,7 @@ def test_processor_questionnaire_covers_the_gdpr_topics() -> None:
         "end-of-contract",
     ):
         assert topic in ids
-    assert {r.above for r in avg.question("breach-notice-hours").rules} == {24, 48}
+    assert {r.above for r in avg.question("breach-notice-hours").rules} == {24, 72}  # as the incident notice
 
 
 # The measures the December 2026 review lists as high priority, each a supplier can answer for.
