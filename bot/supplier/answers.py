@@ -166,7 +166,9 @@ def _check_range(question: Question, number: int | float) -> None:
         raise InvalidAnswer(lazy_gettext("%(number)s is not possible: enter a number above 0.", number=shown))
     if question.min is not None and number < question.min:
         least = format(question.min, "g")
-        raise InvalidAnswer(lazy_gettext("%(number)s is not possible: enter at least %(min)s.", number=shown, min=least))
+        raise InvalidAnswer(
+            lazy_gettext("%(number)s is not possible: enter at least %(min)s.", number=shown, min=least)
+        )
     if question.max is not None and number > question.max:
         most = format(question.max, "g")
         raise InvalidAnswer(lazy_gettext("%(number)s is not possible: enter at most %(max)s.", number=shown, max=most))

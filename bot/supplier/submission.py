@@ -44,8 +44,8 @@ from bot.supplier.answers import (
 from bot.supplier.drafts import Frozen, lock_uitvraag
 from bot.supplier.receipt_links import receipt_link
 from bot.supplier.state import UitvraagState, contract_facts, load_state
-from bot.uitvragen import end_renewals_answered_by
 from bot.timeutil import local_time
+from bot.uitvragen import end_renewals_answered_by
 
 RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
 

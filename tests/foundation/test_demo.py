@@ -7,7 +7,17 @@ from collections import Counter
 from sqlmodel import select
 
 from bot.demo import seed_demo
-from bot.models import Contract, Finding, LadderStep, OutboxMessage, StaffUser, Submission, Uitvraag
+from bot.models import (
+    Contract,
+    Finding,
+    LadderStep,
+    OutboxMessage,
+    RiskAcceptance,
+    StaffUser,
+    Submission,
+    Supplier,
+    Uitvraag,
+)
 
 
 def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, session):
@@ -20,6 +30,20 @@ def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, 
     submitted = session.exec(select(Submission)).all()
     assert len(submitted) >= 5 and len(uitvragen) > len(submitted)  # one supplier never answered
     assert any(f.severity == "critical" for f in session.exec(select(Finding)))
+    # Escalated by findings: the supplier with only high findings to its owner; the critical one to the CISO too;
+    # the owner's proposal to accept a critical risk waits for the CISO.
+    steps = {(s.step, s.level) for s in session.exec(select(LadderStep))}
+    assert ("owner-findings", "owner") in steps and ("ciso-findings", "ciso") in steps
+    salaris = session.exec(select(Supplier).where(Supplier.name == "Salarisrekenaar BV")).one()
+    [high_only] = session.exec(
+        select(Uitvraag).where(Uitvraag.supplier_id == salaris.id, Uitvraag.questionnaire_id == "bio2-leverancier")
+    ).all()
+    severities = {f.severity for f in session.exec(select(Finding).where(Finding.uitvraag_id == high_only.id))}
+    assert "high" in severities and "critical" not in severities
+    high_steps = {s.step for s in session.exec(select(LadderStep).where(LadderStep.uitvraag_id == high_only.id))}
+    assert "owner-findings" in high_steps  # and, untouched, later the CISO
+    [waiting] = session.exec(select(RiskAcceptance).where(RiskAcceptance.status == "proposed")).all()
+    assert waiting.severity == "critical"
     levels = {e.level for e in session.exec(select(LadderStep))}
     assert {"supplier", "owner", "ciso"} <= levels
     kinds = Counter(m.kind for m in session.exec(select(OutboxMessage)))

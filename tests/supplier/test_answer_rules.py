@@ -9,12 +9,12 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from bot.i18n import in_each_language
 from bot.models import Answer
 from bot.questionnaires.judge import judge
 from bot.questionnaires.loader import parse_questionnaire
 from bot.questionnaires.parser import QuestionnaireError
 from bot.staff.texts import format_answer
-from bot.i18n import in_each_language
 from bot.supplier.answers import InvalidAnswer, check_value
 from bot.timeutil import local_time, utcnow
 from tests.supplier.helpers import make_uitvraag, rows
