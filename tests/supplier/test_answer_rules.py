@@ -131,7 +131,7 @@ def test_a_number_above_its_maximum_is_refused(questionnaire, refused):
     assert check_value(questionnaire.question("incident-notice-hours"), "4,5", today=TODAY) == 4.5
 
 
-def test_a_reasoned_not_applicable_is_judged_as_not_applicable_and_shown_with_its_reason(questionnaire):
+def test_a_reasoned_not_applicable_is_judged_as_not_applicable_and_shown_with_its_reason(app, questionnaire):
     answers = {
         "mfa-admin": "yes",
         "mfa-users": {"value": "na", "reason": "Alleen intern"},
@@ -139,7 +139,8 @@ def test_a_reasoned_not_applicable_is_judged_as_not_applicable_and_shown_with_it
         "incident-notice-hours": 4,
     }
     assert judge(questionnaire, answers, {}, TODAY).findings == []
-    shown = format_answer(questionnaire.question("mfa-users"), answers["mfa-users"], "nl")
+    with app.app_context():
+        shown = format_answer(questionnaire.question("mfa-users"), answers["mfa-users"], "nl")
     assert shown == "Niet van toepassing: Alleen intern"
 
 
