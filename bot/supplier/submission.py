@@ -315,7 +315,7 @@ def _pass_on(
         assert member.id is not None
         sharing.copy_answers(session, source_id=lead_id, target_id=member.id, upload_dir=upload_dir, now=now)
         member_state = load_state(session, uitvraag_id=member.id)
-        if completeness_errors(member_state):
+        if completeness_errors(member_state, today=local_time(now).date()):
             sharing.exclude(session, declaration=declaration, uitvraag_id=member.id, now=now, actor="system")
             sharing.invite_on_own_link(session, uitvraag=member, now=now, mail=mail)
             continue
