@@ -18,15 +18,26 @@ contract) for contracts of one service form one declaration:
 Confidentiality: a municipality's staff only ever see their own uitvraag (the organisation scoping of the staff
 area); nothing there names the other members. Only the supplier, who has the contracts, sees the list.
 
-An uitvraag whose contracts are for several services, a follow-up, or an uitvraag planned after the lead was
-submitted or withdrawn is not shared: it is answered on its own link, as before.
+Timing: a declaration is valid for its cycle's period. An uitvraag planned while a current answered declaration
+exists for its supplier, service and questionnaire receives that one at once (its date and the lead's receipt are
+in its record) instead of a new request. Current means: of the uitvraag's own cycle (a contract that started after
+the supplier answered), or of a cycle whose period the uitvraag's cycle starts in (a longer or shorter cadence)
+and answered no longer ago than the uitvraag's own cycle is long (three months for a quarterly one). Otherwise it
+starts or joins a declaration of its own cycle; the next cycle of the same cadence always asks again.
+
+Improvement: a municipality that asks the supplier to improve answers of a declaration it received gets one
+follow-up, on its own link; the improved answers reach every other municipality that received the declaration,
+each as a follow-up of its own uitvraag, judged again on its own facts (`follow_up_receivers`).
+
+An uitvraag whose contracts are for several services, an evidence renewal, or an uitvraag planned after the lead
+was withdrawn is not shared: it is answered on its own link, as before.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +55,20 @@ from bot.models import (
     DeclarationMember,
     EvidenceFile,
     Organisation,
+    ReviewCycle,
     Uitvraag,
+    UitvraagKind,
     UitvraagStatus,
 )
 from bot.questionnaires.selection import BY_RISK_TIER
 from bot.staff.actions import MailSettings, contracts_of, queue_link_mail
 from bot.staff.queries import contracts_by_uitvraag
+from bot.timeutil import as_utc
 
 # The supplier-wide questionnaires; the AVG processor module is about one municipality's processing agreement.
 SHARED_QUESTIONNAIRES = frozenset(BY_RISK_TIER.values())
 OPEN = (UitvraagStatus.PENDING.value, UitvraagStatus.OPENED.value, UitvraagStatus.DRAFT.value)
+ANSWERED = (UitvraagStatus.SUBMITTED.value, UitvraagStatus.REVIEWED.value)
 
 
 @dataclass(frozen=True)
@@ -68,11 +83,25 @@ class Planned:
     follow_up_number: int
 
 
-def join(session: Session, planned: list[Planned], *, now: datetime) -> set[int]:
-    """Put newly planned uitvragen in their declarations; returns the members that get no invitation of their own.
+@dataclass(frozen=True)
+class Joined:
+    """What `join` decided for newly planned uitvragen that get no invitation of their own."""
+
+    waiting: frozenset[int]  # members of a declaration whose lead is still open: answered with it later
+    answered: dict[int, int]  # uitvraag id -> id of the current answered declaration it receives now
+
+    @property
+    def uninvited(self) -> set[int]:
+        return set(self.waiting) | set(self.answered)
+
+
+def join(session: Session, planned: list[Planned], *, now: datetime) -> Joined:
+    """Put newly planned uitvragen in their declarations.
 
     The first uitvraag of a (supplier, service, questionnaire, cycle) leads a new declaration (it is invited as
-    usual); later ones join it while its lead is still open. Reads and writes in a few statements per batch. Two
+    usual); later ones join it while its lead is still open. An uitvraag for which a current answered declaration
+    exists (see the module's Timing) joins that one, to receive it at once (`Joined.answered`; the caller submits
+    it with `bot.supplier.submission.receive_declaration`). Reads and writes in a few statements per batch. Two
     planners creating the same declaration at once: the unique key lets one win, the other's batch rolls back and
     is planned again (see bot.cycles.planner).
     """
@@ -83,25 +112,43 @@ def join(session: Session, planned: list[Planned], *, now: datetime) -> set[int]
         if shareable and service_id is not None:
             keyed.setdefault((item.supplier_id, service_id, item.questionnaire_id, item.cycle_id), []).append(item)
     if not keyed:
-        return set()
+        return Joined(frozenset(), {})
     d = Declaration.__table__.c  # type: ignore[attr-defined]
     u = Uitvraag.__table__.c  # type: ignore[attr-defined]
-    existing: dict[tuple[int, int, str, int], tuple[int, bool]] = {}  # key -> (declaration id, lead still open)
+    existing: dict[tuple[int, int, str, int], tuple[int, str]] = {}  # key -> (declaration id, lead's status)
+    # (supplier, service, questionnaire) -> answered declarations of the last year: (answered at, id, cycle id)
+    answered_before: dict[tuple[int, int, str], list[tuple[datetime, int, int]]] = {}
     supplier_ids = sorted({key[0] for key in keyed})
+    cycle_ids = sorted({key[3] for key in keyed})
+    recent = sa.and_(u.status.in_(ANSWERED), u.submitted_at >= now - MAX_CADENCE)
     for part in chunks(supplier_ids):
         for row in session.execute(
-            sa.select(d.id, d.supplier_id, d.service_id, d.questionnaire_id, d.cycle_id, u.status)
+            sa.select(d.id, d.supplier_id, d.service_id, d.questionnaire_id, d.cycle_id, u.status, u.submitted_at)
             .join(Uitvraag.__table__, u.id == d.lead_uitvraag_id)
-            .where(d.supplier_id.in_(part), d.cycle_id.in_(sorted({key[3] for key in keyed})))
+            .where(d.supplier_id.in_(part), sa.or_(d.cycle_id.in_(cycle_ids), recent))
+            .order_by(d.id)
         ):
-            existing[(row.supplier_id, row.service_id, row.questionnaire_id, row.cycle_id)] = (
-                row.id,
-                row.status in OPEN,
-            )
+            if row.cycle_id in cycle_ids:
+                existing[(row.supplier_id, row.service_id, row.questionnaire_id, row.cycle_id)] = (row.id, row.status)
+            if row.status in ANSWERED and row.submitted_at is not None:
+                answered_before.setdefault((row.supplier_id, row.service_id, row.questionnaire_id), []).append(
+                    (as_utc(row.submitted_at), row.id, row.cycle_id)
+                )
+    periods = _periods(session, cycle_ids + [cycle for found in answered_before.values() for _at, _id, cycle in found])
     members: list[dict[str, Any]] = []
-    receiving: set[int] = set()
+    waiting: set[int] = set()
+    answered: dict[int, int] = {}
     for key, items in sorted(keyed.items()):
         found = existing.get(key)
+        if found is not None:
+            receive_id = found[0] if found[1] in ANSWERED else None
+        else:
+            receive_id = _current(answered_before.get(key[:3], []), periods, cycle_id=key[3], now=now)
+        if receive_id is not None:
+            for item in items:
+                members.append({"uitvraag_id": item.uitvraag_id, "declaration_id": receive_id, "joined_at": now})
+                answered[item.uitvraag_id] = receive_id
+            continue
         if found is None:
             lead, *others = sorted(items, key=lambda i: i.uitvraag_id)
             declaration = Declaration(
@@ -116,17 +163,44 @@ def join(session: Session, planned: list[Planned], *, now: datetime) -> set[int]
             session.flush()
             assert declaration.id is not None
             members.append({"uitvraag_id": lead.uitvraag_id, "declaration_id": declaration.id, "joined_at": now})
-            found = (declaration.id, True)
+            found = (declaration.id, UitvraagStatus.PENDING.value)
         else:
             others = items
-        declaration_id, lead_open = found
-        if not lead_open:
-            continue  # answered or withdrawn already: these municipalities are asked on their own
+        declaration_id, lead_status = found
+        if lead_status not in OPEN:
+            continue  # withdrawn: these municipalities are asked on their own
         for item in others:
             members.append({"uitvraag_id": item.uitvraag_id, "declaration_id": declaration_id, "joined_at": now})
-            receiving.add(item.uitvraag_id)
+            waiting.add(item.uitvraag_id)
     insert_rows(session, DeclarationMember, members)
-    return receiving
+    return Joined(frozenset(waiting), answered)
+
+
+MAX_CADENCE = timedelta(days=366)  # the longest cycle: no older declaration can be current
+
+
+def _periods(session: Session, cycle_ids: list[int]) -> dict[int, tuple[date, date]]:
+    return {
+        cycle.id: (cycle.starts_on, cycle.ends_on)
+        for cycle in session.exec(select(ReviewCycle).where(col(ReviewCycle.id).in_(sorted(set(cycle_ids)))))
+        if cycle.id is not None
+    }
+
+
+def _current(
+    answered: list[tuple[datetime, int, int]], periods: dict[int, tuple[date, date]], *, cycle_id: int, now: datetime
+) -> int | None:
+    """The most recent answered declaration of another cycle that is current for an uitvraag of `cycle_id`: the
+    uitvraag's cycle starts within that declaration's cycle period, and it is no older than the uitvraag's cycle
+    is long (see the module's Timing)."""
+    starts_on, ends_on = periods[cycle_id]
+    length = ends_on - starts_on + timedelta(days=1)
+    current = [
+        (at, declaration_id)
+        for at, declaration_id, other in answered
+        if other != cycle_id and periods[other][0] <= starts_on <= periods[other][1] and at >= now - length
+    ]
+    return max(current)[1] if current else None
 
 
 def declaration_led_by(session: Session, uitvraag_id: int) -> Declaration | None:
@@ -159,23 +233,69 @@ class Recipient:
 def recipients(session: Session, declaration: Declaration) -> list[Recipient]:
     """The municipalities (members not excluded) the declaration goes to, the lead first, then by name."""
     rows = session.exec(
-        select(DeclarationMember, Uitvraag, Organisation)
-        .join(Uitvraag, col(Uitvraag.id) == DeclarationMember.uitvraag_id)
-        .join(Organisation, col(Organisation.id) == Uitvraag.organisation_id)
+        select(Uitvraag)
+        .join(DeclarationMember, col(DeclarationMember.uitvraag_id) == Uitvraag.id)
         .where(DeclarationMember.declaration_id == declaration.id, col(DeclarationMember.excluded_at).is_(None))
-        .order_by(col(Organisation.name), col(Uitvraag.id))
+        .order_by(col(Uitvraag.id))
     ).all()
-    contracts = contracts_by_uitvraag(session, [u.id for _m, u, _o in rows if u.id is not None])
+    return _as_recipients(session, list(rows), lead_id=declaration.lead_uitvraag_id)
+
+
+def follow_up_recipients(session: Session, follow_up: Uitvraag) -> list[Recipient]:
+    """The municipalities an improvement on a shared declaration goes to: the one that asked (first), then the
+    others that received the declaration. Empty when the follow-up is not about a shared declaration."""
+    receivers = follow_up_receivers(session, follow_up)
+    if not receivers:
+        return []
+    return _as_recipients(session, [follow_up, *receivers], lead_id=follow_up.id)
+
+
+def _as_recipients(session: Session, uitvragen: list[Uitvraag], *, lead_id: int | None) -> list[Recipient]:
+    ids = [u.id for u in uitvragen if u.id is not None]
+    contracts = contracts_by_uitvraag(session, ids)
+    names = {
+        org.id: org.name
+        for org in session.exec(
+            select(Organisation).where(col(Organisation.id).in_(sorted({u.organisation_id for u in uitvragen})))
+        )
+    }
     found = [
         Recipient(
             uitvraag_id=u.id or 0,
-            organisation_name=org.name,
+            organisation_name=names.get(u.organisation_id, ""),
             contracts=[f"{c.reference} {c.name}" for c in contracts.get(u.id or 0, [])],
-            lead=u.id == declaration.lead_uitvraag_id,
+            lead=u.id == lead_id,
         )
-        for _member, u, org in rows
+        for u in uitvragen
     ]
     return sorted(found, key=lambda r: (not r.lead, r.organisation_name, r.uitvraag_id))
+
+
+def follow_up_receivers(session: Session, follow_up: Uitvraag) -> list[Uitvraag]:
+    """The other municipalities' uitvragen that receive the answers of an improvement request on a declaration.
+
+    An improvement request (kind follow-up) on an uitvraag that received a shared declaration is answered once:
+    every other member that received that declaration too (answered, not excluded) gets the improved answers, as a
+    follow-up of its own. In id order; empty for any other uitvraag.
+    """
+    if follow_up.kind != UitvraagKind.FOLLOW_UP or follow_up.parent_id is None:
+        return []
+    asked = session.get(DeclarationMember, follow_up.parent_id)
+    if asked is None or asked.excluded_at is not None:
+        return []
+    return list(
+        session.exec(
+            select(Uitvraag)
+            .join(DeclarationMember, col(DeclarationMember.uitvraag_id) == Uitvraag.id)
+            .where(
+                DeclarationMember.declaration_id == asked.declaration_id,
+                col(DeclarationMember.excluded_at).is_(None),
+                col(Uitvraag.id) != follow_up.parent_id,
+                col(Uitvraag.status).in_(ANSWERED),
+            )
+            .order_by(col(Uitvraag.id))
+        ).all()
+    )
 
 
 def member_contracts(session: Session, declaration: Declaration) -> list[Contract]:

@@ -65,6 +65,32 @@ def create_follow_up(
     Returns the new uitvraag (flushed: it has its id) and its link token. Two racing callers get the same follow-up
     number; the unique key on it lets one commit win.
     """
+    follow_up = new_follow_up(
+        session,
+        parent=parent,
+        kind=kind,
+        question_ids=question_ids,
+        contract_ids=contract_ids,
+        deadline=deadline,
+        now=now,
+        remark=remark,
+    )
+    return follow_up, issue_token(session, uitvraag=follow_up, now=now, grace_days=grace_days)
+
+
+def new_follow_up(
+    session: Session,
+    *,
+    parent: Uitvraag,
+    kind: UitvraagKind,
+    question_ids: list[str],
+    contract_ids: Iterable[int],
+    deadline: datetime,
+    now: datetime,
+    remark: str | None = None,
+) -> Uitvraag:
+    """A follow-up of `parent` without a link of its own: `create_follow_up` adds the link; a municipality that
+    receives an improved shared declaration (bot.sharing) gets its follow-up answered without one."""
     highest = session.exec(
         select(sa.func.max(Uitvraag.follow_up_number)).where(
             Uitvraag.organisation_id == parent.organisation_id,
@@ -101,8 +127,8 @@ def create_follow_up(
         follow_up_number=follow_up.follow_up_number,
     )
     session.add_all(UitvraagContract(**row) for row in rows)
-    token = issue_token(session, uitvraag=follow_up, now=now, grace_days=grace_days)
-    return follow_up, token
+    session.flush()
+    return follow_up
 
 
 def end_renewals_answered_by(

@@ -51,6 +51,8 @@ from bot.questionnaires.loader import get_questionnaire
 from bot.questionnaires.model import Questionnaire
 from bot.questionnaires.selection import questionnaires_for
 from bot.questionnaires.snapshots import ensure_snapshot
+from bot.staff.actions import MailSettings
+from bot.supplier.submission import receive_declaration
 from bot.timeutil import deadline_after
 from bot.uitvragen import contract_rows
 
@@ -70,6 +72,7 @@ class PlanReport:
     mails_queued: int = 0
     skipped: list[str] = field(default_factory=list)  # contracts that could not be planned, and why
     retries: int = 0  # batches rolled back because another planner got there first
+    declarations_received: int = 0  # new uitvragen answered at once by a current shared declaration
 
     def did_something(self) -> bool:
         return bool(self.uitvragen_created or self.contracts_added or self.skipped)
@@ -79,6 +82,11 @@ class PlanReport:
             f"cycles {', '.join(self.cycles) or '-'}: {self.uitvragen_created} uitvragen created for "
             f"{self.contracts_invited} contracts, {self.contracts_added} contracts added to existing uitvragen, "
             f"{self.mails_queued} invitations queued"
+            + (
+                f", {self.declarations_received} answered by a current shared declaration"
+                if self.declarations_received
+                else ""
+            )
             + (f"; {self.retries} batches read again after another planner was first" if self.retries else "")
         )
 
@@ -342,7 +350,7 @@ def _write_batch(
     ]
     bulk.insert_rows(session, UitvraagContract, links)
     # Uitvragen that receive another's shared declaration get no invitation: the supplier answers on one link.
-    shared = sharing.join(
+    joined = sharing.join(
         session,
         [
             sharing.Planned(
@@ -385,7 +393,9 @@ def _write_batch(
     mails = []
     audits = []
     for uitvraag_id, item, row in zip(ids, batch, rows, strict=True):
-        if uitvraag_id in shared:
+        if uitvraag_id in joined.answered:
+            continue  # receives an answered declaration below
+        if uitvraag_id in joined.waiting:
             audits.append(
                 audit.new_row(
                     now=now,
@@ -454,6 +464,20 @@ def _write_batch(
         )
     bulk.insert_rows(session, OutboxMessage, mails)
     bulk.insert_audit(session, audits)
+    if joined.answered:
+        mail = MailSettings.from_config(config)
+        for uitvraag_id, declaration_id in sorted(joined.answered.items()):
+            if receive_declaration(
+                session,
+                uitvraag_id=uitvraag_id,
+                declaration_id=declaration_id,
+                now=now,
+                mail=mail,
+                upload_dir=config.get("UPLOAD_DIR"),
+            ):
+                report.declarations_received += 1
+            else:
+                report.mails_queued += 1  # asked on its own link after all
     report.uitvragen_created += len(ids)
     report.contracts_invited += len(links)
     report.mails_queued += len(mails)

@@ -141,6 +141,22 @@ ACTIONS = {
     "uitvraag.link-resent": ("Link opnieuw verstuurd", "Link resent"),
     "uitvraag.link-revoked": ("Link ingetrokken", "Link revoked"),
     "uitvraag.reviewed": ("Beoordeling afgerond", "Review done"),
+    "declaration.joined": (
+        "Ontvangt de gedeelde verklaring van de leverancier voor deze dienst",
+        "Receives the supplier's shared declaration for this service",
+    ),
+    "declaration.received": (
+        "Antwoorden ontvangen uit de gedeelde verklaring van de leverancier",
+        "Answers received from the supplier's shared declaration",
+    ),
+    "declaration.improvement-received": (
+        "Verbeterde antwoorden ontvangen uit de gedeelde verklaring van de leverancier",
+        "Improved answers received from the supplier's shared declaration",
+    ),
+    "declaration.excluded": (
+        "De leverancier beantwoordt deze uitvraag apart",
+        "The supplier answers this uitvraag separately",
+    ),
 }
 
 

@@ -34,6 +34,7 @@ from bot.models import (
     UitvraagStatus,
 )
 from bot.questionnaires.model import EvidenceRef, Question, Questionnaire, Section
+from bot.staff.queries import contracts_by_uitvraag
 from bot.timeutil import as_utc
 
 _TIER_ORDER = [RiskTier.LOW, RiskTier.MEDIUM, RiskTier.HIGH]
@@ -355,7 +356,12 @@ def load_state(session: Session, *, uitvraag_id: int, token_hash: str | None = N
 
 
 def _declaration_contracts(session: Session, uitvraag: Any) -> list[Any]:
-    """For the lead of a shared declaration, every member's contracts: its form asks what any of them needs."""
+    """For the lead of a shared declaration, every member's contracts, and for an improvement request on one,
+    every receiver's: the form asks what any of them needs."""
+    if uitvraag.kind == UitvraagKind.FOLLOW_UP:
+        receivers = [u.id for u in sharing.follow_up_receivers(session, uitvraag) if u.id is not None]
+        found = contracts_by_uitvraag(session, receivers)
+        return [contract for receiver in receivers for contract in found.get(receiver, [])]
     if uitvraag.kind != UitvraagKind.REGULAR or uitvraag.follow_up_number != 0:
         return []
     declaration = sharing.declaration_led_by(session, uitvraag.id)

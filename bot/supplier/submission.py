@@ -24,14 +24,17 @@ from bot.mail import outbox
 from bot.models import (
     Answer,
     Declaration,
+    DeclarationMember,
     Finding,
     FindingStatus,
     ReviewCycle,
     Submission,
     Uitvraag,
+    UitvraagKind,
     UitvraagStatus,
 )
 from bot.staff.actions import MailSettings
+from bot.staff.queries import contracts_by_uitvraag
 from bot.supplier.answers import (
     FieldError,
     InvalidAnswer,
@@ -45,7 +48,7 @@ from bot.supplier.drafts import Frozen, lock_uitvraag
 from bot.supplier.receipt_links import receipt_link
 from bot.supplier.state import UitvraagState, contract_facts, load_state
 from bot.timeutil import local_time
-from bot.uitvragen import end_renewals_answered_by
+from bot.uitvragen import end_renewals_answered_by, new_follow_up
 
 RECEIPT_FORMAT = "bio-uitvraag-receipt/1"
 
@@ -151,8 +154,27 @@ def completeness_errors(state: UitvraagState, *, today: date) -> list[FieldError
     return errors
 
 
-def canonical_document(state: UitvraagState, attestation: Attestation, submitted_at: datetime) -> dict[str, Any]:
-    """What the digest covers; only the questions asked and shown, only answers that are there."""
+@dataclass(frozen=True)
+class Declared:
+    """The shared declaration a municipality's record comes from: the supplier's own submission of it."""
+
+    declaration_id: int
+    digest: str  # of the supplier's submission (the lead's, or the improvement's): its receipt
+    declared_at: datetime
+
+    def as_document(self) -> dict[str, Any]:
+        return {
+            "id": self.declaration_id,
+            "digest": self.digest,
+            "declared_at": self.declared_at.isoformat(timespec="seconds"),
+        }
+
+
+def canonical_document(
+    state: UitvraagState, attestation: Attestation, submitted_at: datetime, declared: Declared | None = None
+) -> dict[str, Any]:
+    """What the digest covers; only the questions asked and shown, only answers that are there. A record that a
+    shared declaration gave also names that declaration and the digest and time of the supplier's submission."""
     questionnaire = state.questionnaire
     answers: dict[str, Any] = {}
     evidence: dict[str, list[dict[str, Any]]] = {}
@@ -186,6 +208,7 @@ def canonical_document(state: UitvraagState, attestation: Attestation, submitted
             "truthful": attestation.truthful,
         },
         "submitted_at": submitted_at.isoformat(timespec="seconds"),
+        **({"declaration": declared.as_document()} if declared is not None else {}),
     }
 
 
@@ -229,7 +252,9 @@ def submit(
             mail = MailSettings(
                 base_url=base_url, grace_days=grace_days, secret_key=secret_key, mail_from_domain=mail_domain
             )
-            _pass_on(session, declaration, checked, now=now, actor=actor, mail=mail, upload_dir=upload_dir)
+            declared = Declared(declaration.id or 0, submission.digest, now)
+            _pass_on(session, declaration, checked, declared, now=now, actor=actor, mail=mail, upload_dir=upload_dir)
+        _pass_on_improvement(session, uitvraag, submission, checked, now=now, actor=actor, upload_dir=upload_dir)
         outbox.enqueue(
             session,
             key=f"receipt:{uitvraag_id}",
@@ -254,10 +279,17 @@ def submit(
 
 
 def _record(
-    session: Session, uitvraag: Uitvraag, state: UitvraagState, checked: Attestation, *, now: datetime, actor: str
+    session: Session,
+    uitvraag: Uitvraag,
+    state: UitvraagState,
+    checked: Attestation,
+    *,
+    now: datetime,
+    actor: str,
+    declared: Declared | None = None,
 ) -> Submission:
     """The frozen record of one uitvraag's complete answers: submission with digest, findings, status, audit."""
-    document = canonical_document(state, checked, now)
+    document = canonical_document(state, checked, now, declared)
     canonical = canonical_json(document)
     submission = Submission(
         uitvraag_id=uitvraag.id,
@@ -299,37 +331,135 @@ def _pass_on(
     session: Session,
     declaration: Declaration,
     checked: Attestation,
+    declared: Declared,
     *,
     now: datetime,
     actor: str,
     mail: MailSettings,
     upload_dir: str | None,
 ) -> None:
-    """Submit the lead's answers for every open member of its declaration, each judged with its own facts.
+    """Submit the lead's answers for every open member of its declaration, each judged with its own facts."""
+    for member in sharing.members_to_receive(session, declaration):
+        _receive(
+            session, declaration, member, checked, declared, now=now, actor=actor, mail=mail, upload_dir=upload_dir
+        )
+
+
+def _receive(
+    session: Session,
+    declaration: Declaration,
+    member: Uitvraag,
+    checked: Attestation,
+    declared: Declared,
+    *,
+    now: datetime,
+    actor: str,
+    mail: MailSettings,
+    upload_dir: str | None,
+) -> bool:
+    """Give one member the declaration's answers and documents and submit them, judged with its own facts.
 
     A member the answers do not complete (its contracts need a question the others' do not, and it changed since
-    the form was filled in) leaves the declaration and is invited on its own link instead.
+    the form was filled in, or it came later) leaves the declaration and is invited on its own link instead: False.
     """
-    lead_id = declaration.lead_uitvraag_id
-    for member in sharing.members_to_receive(session, declaration):
-        assert member.id is not None
-        sharing.copy_answers(session, source_id=lead_id, target_id=member.id, upload_dir=upload_dir, now=now)
-        member_state = load_state(session, uitvraag_id=member.id)
-        if completeness_errors(member_state, today=local_time(now).date()):
-            sharing.exclude(session, declaration=declaration, uitvraag_id=member.id, now=now, actor="system")
-            sharing.invite_on_own_link(session, uitvraag=member, now=now, mail=mail)
-            continue
-        _record(session, member, member_state, checked, now=now, actor=actor)
-        audit.record(
-            session,
-            now=now,
-            actor=actor,
-            action="declaration.received",
-            organisation_id=member.organisation_id,
-            subject_type="uitvraag",
-            subject_id=member.id,
-            detail={"declaration": declaration.id},
-        )
+    assert member.id is not None
+    sharing.copy_answers(
+        session, source_id=declaration.lead_uitvraag_id, target_id=member.id, upload_dir=upload_dir, now=now
+    )
+    member_state = load_state(session, uitvraag_id=member.id)
+    if completeness_errors(member_state, today=local_time(now).date()):
+        sharing.exclude(session, declaration=declaration, uitvraag_id=member.id, now=now, actor="system")
+        sharing.invite_on_own_link(session, uitvraag=member, now=now, mail=mail)
+        return False
+    _record(session, member, member_state, checked, now=now, actor=actor, declared=declared)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="declaration.received",
+        organisation_id=member.organisation_id,
+        subject_type="uitvraag",
+        subject_id=member.id,
+        detail={"declaration": declaration.id, "declared_at": declared.declared_at.isoformat(timespec="seconds")},
+    )
+    return True
+
+
+def receive_declaration(
+    session: Session,
+    *,
+    uitvraag_id: int,
+    declaration_id: int,
+    now: datetime,
+    mail: MailSettings,
+    upload_dir: str | None,
+) -> bool:
+    """A newly planned uitvraag receives a current answered declaration (bot.sharing's Timing) instead of a new
+    request: the supplier's answers, documents and attestation, with the date and digest of its submission, judged
+    with this municipality's own facts. False when they do not complete it: it is then asked on its own link.
+    The caller commits."""
+    declaration = session.get(Declaration, declaration_id)
+    member = session.get(Uitvraag, uitvraag_id)
+    assert declaration is not None and member is not None
+    lead = session.exec(select(Submission).where(Submission.uitvraag_id == declaration.lead_uitvraag_id)).one()
+    checked = Attestation(lead.respondent_name, lead.respondent_role, lead.respondent_email, True)
+    declared = Declared(declaration_id, lead.digest, lead.submitted_at or now)
+    return _receive(
+        session, declaration, member, checked, declared, now=now, actor="system", mail=mail, upload_dir=upload_dir
+    )
+
+
+def _pass_on_improvement(
+    session: Session,
+    follow_up: Uitvraag,
+    submission: Submission,
+    checked: Attestation,
+    *,
+    now: datetime,
+    actor: str,
+    upload_dir: str | None,
+) -> None:
+    """The improved answers of a follow-up on a shared declaration reach every other municipality that received
+    the declaration: each gets a follow-up of its own uitvraag with those answers, submitted and judged again with
+    its own facts (its earlier findings on those questions settle as they would on its own follow-up).
+
+    A municipality the improved answers do not complete keeps what it had; nothing is written for it.
+    """
+    receivers = sharing.follow_up_receivers(session, follow_up)
+    if not receivers:
+        return
+    asked = session.get(DeclarationMember, follow_up.parent_id)
+    assert asked is not None and follow_up.id is not None and follow_up.deadline is not None
+    declared = Declared(asked.declaration_id, submission.digest, now)
+    for receiver in receivers:
+        assert receiver.id is not None
+        with session.begin_nested() as savepoint:
+            improved = new_follow_up(
+                session,
+                parent=receiver,
+                kind=UitvraagKind.FOLLOW_UP,
+                question_ids=list(follow_up.question_ids or []),
+                contract_ids=[c.id for c in contracts_by_uitvraag(session, [receiver.id]).get(receiver.id, [])],
+                deadline=follow_up.deadline,
+                now=now,
+            )
+            assert improved.id is not None
+            sharing.copy_answers(session, source_id=follow_up.id, target_id=improved.id, upload_dir=upload_dir, now=now)
+            state = load_state(session, uitvraag_id=improved.id)
+            if completeness_errors(state, today=local_time(now).date()):
+                savepoint.rollback()
+                continue
+            _record(session, improved, state, checked, now=now, actor=actor, declared=declared)
+            audit.record(
+                session,
+                now=now,
+                actor=actor,
+                action="declaration.improvement-received",
+                organisation_id=receiver.organisation_id,
+                subject_type="uitvraag",
+                subject_id=receiver.id,
+                detail={"declaration": asked.declaration_id, "follow_up": improved.id},
+            )
 
 
 def _freeze_answers(session: Session, state: UitvraagState, *, now: datetime) -> None:

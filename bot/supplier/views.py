@@ -25,7 +25,7 @@ from bot.access import TokenState
 from bot.db import get_session, writes_on_get
 from bot.evidence import UploadError
 from bot.mail.message import mail_domain
-from bot.models import Organisation, UitvraagStatus
+from bot.models import Organisation, Uitvraag, UitvraagKind, UitvraagStatus
 from bot.staff.actions import MailSettings
 from bot.supplier import logmask
 from bot.supplier.answers import FieldError, InvalidAnswer, form_value, parse_expiry
@@ -162,7 +162,9 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 def overview(uitvraag_id: int) -> Response:
     if g.state.submitted:
         return _page("supplier/submitted.html")
-    return _page("supplier/overview.html", recipients=_recipients(uitvraag_id))
+    if g.state.uitvraag.kind == UitvraagKind.FOLLOW_UP:
+        return _page("supplier/overview.html", recipients=_improvement_recipients(uitvraag_id), excludable=False)
+    return _page("supplier/overview.html", recipients=_recipients(uitvraag_id), excludable=True)
 
 
 def _recipients(uitvraag_id: int) -> list[sharing.Recipient]:
@@ -171,6 +173,15 @@ def _recipients(uitvraag_id: int) -> list[sharing.Recipient]:
     found = sharing.recipients(get_session(), declaration) if declaration is not None else []
     get_session().commit()
     return found if len(found) > 1 else []
+
+
+def _improvement_recipients(uitvraag_id: int) -> list[sharing.Recipient]:
+    """The municipalities the answers to an improvement request on a shared declaration go to (or none)."""
+    db = get_session()
+    follow_up = db.get(Uitvraag, uitvraag_id)
+    found = sharing.follow_up_recipients(db, follow_up) if follow_up is not None else []
+    db.commit()
+    return found
 
 
 @bp.post("/uitvraag/<int:uitvraag_id>/declaration/exclude")

@@ -16,6 +16,7 @@ from bot.access import issue_token
 from bot.cycles.planner import plan_cycles
 from bot.cycles.sweep import sweep
 from bot.models import (
+    AccessToken,
     AuditLog,
     Declaration,
     DeclarationMember,
@@ -27,9 +28,12 @@ from bot.models import (
     StaffUser,
     Submission,
     Uitvraag,
+    UitvraagKind,
     UitvraagStatus,
 )
 from bot.register import import_register
+from bot.staff import actions
+from bot.staff.actions import MailSettings
 from bot.timeutil import utcnow
 from tests.cycles.support import submit
 from tests.staff.world import sign_in
@@ -43,9 +47,11 @@ TOWNS = ("Heuvelrug", "Dijkstad", "Veenland")
 NOW = utcnow().replace(microsecond=0)
 
 
-def register(*, cloud_town: str = "Veenland", service_of: dict[str, str] | None = None) -> bytes:
+def register(
+    *, cloud_town: str = "Veenland", service_of: dict[str, str] | None = None, towns: tuple[str, ...] = TOWNS
+) -> bytes:
     lines = [HEADER]
-    for n, town in enumerate(TOWNS, start=1):
+    for n, town in enumerate(towns, start=1):
         service = (service_of or {}).get(town, "Zaaksysteem SaaS")
         lines.append(
             f"Gemeente {town};Zaakwerk BV;12345678;security@zaakwerk.nl;{town[:2].upper()}-{n};Zaken {town};"
@@ -204,3 +210,126 @@ def test_a_member_municipality_never_sees_the_declaration_of_another(client, ses
     others = [town for town in TOWNS if f"@{town.lower()}.nl" not in ciso.email]
     for town in others:
         assert f"Gemeente {town}" not in page and f"Zaken {town}" not in page
+
+
+def findings_of(session, uitvraag: Uitvraag) -> dict[str, str]:
+    rows = session.exec(select(Finding).where(Finding.uitvraag_id == uitvraag.id).order_by(col(Finding.id)))
+    return {f.question_id: f.status for f in rows}
+
+
+def ciso_of(session, uitvraag: Uitvraag) -> StaffUser:
+    return session.exec(
+        select(StaffUser).where(StaffUser.organisation_id == uitvraag.organisation_id, StaffUser.role == Role.CISO)
+    ).one()
+
+
+def test_an_improvement_request_is_one_follow_up_whose_answer_reaches_every_municipality(
+    client, session, planned, tmp_path
+):
+    declaration = session.exec(select(Declaration)).one()
+    lead = session.get(Uitvraag, declaration.lead_uitvraag_id)
+    submit(session, lead, now=NOW, answers={"mfa-admin": "no"}, upload_dir=tmp_path / "uploads")
+    shared = uitvragen(session, "bio2-leverancier")
+    assert {town: findings_of(session, u).get("mfa-admin") for town, u in shared.items()} == dict.fromkeys(
+        TOWNS, "open"
+    )
+    # A member, not the lead, asks for improvement: one follow-up, one mail to the supplier.
+    asking = next(u for u in shared.values() if u.id != lead.id)
+    before = invitations(session)
+    follow_up = actions.request_improvement(
+        session,
+        actor=ciso_of(session, asking),
+        uitvraag=asking,
+        question_ids=["mfa-admin"],
+        remark="Graag MFA voor beheerders, zie ons beleid.",
+        deadline=(NOW + timedelta(days=14)).date(),
+        now=NOW,
+        mail=MailSettings.from_config(planned),
+    )
+    session.commit()
+    assert invitations(session) == before
+    follow_up_mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "follow-up")).all()
+    assert [m.uitvraag_id for m in follow_up_mails] == [follow_up.id]
+
+    # Its form says the improved answers go to every municipality that received the declaration.
+    token = issue_token(session, uitvraag=follow_up, now=utcnow(), grace_days=14)
+    session.commit()
+    assert client.get(f"/q/{token}").status_code == 303
+    page = client.get(f"/q/uitvraag/{follow_up.id}").get_data(as_text=True)
+    for town in TOWNS:
+        assert f"Gemeente {town}" in page
+    assert "declaration/exclude" not in page
+
+    submit(session, follow_up, now=NOW + timedelta(days=1), answers={"mfa-admin": "yes"}, upload_dir=tmp_path / "u")
+    # Every municipality now has a submitted follow-up with the improved answer, and its finding is resolved.
+    follow_ups = session.exec(
+        select(Uitvraag).where(Uitvraag.kind == UitvraagKind.FOLLOW_UP).order_by(col(Uitvraag.id))
+    ).all()
+    assert sorted(u.parent_id for u in follow_ups) == sorted(u.id for u in shared.values())
+    assert {u.status for u in follow_ups} == {UitvraagStatus.SUBMITTED}
+    for town, u in shared.items():
+        assert findings_of(session, u)["mfa-admin"] == "resolved", town
+    # Only the asking municipality's follow-up has a link; the others got the answer without a mail of their own.
+    linked = {t.uitvraag_id for t in session.exec(select(AccessToken)).all()}
+    assert [u.id for u in follow_ups if u.id in linked] == [follow_up.id]
+    assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "follow-up")).all()) == 1
+    # Each received record names the supplier's submission it comes from, and not the asking municipality's remark.
+    improvement = session.exec(select(Submission).where(Submission.uitvraag_id == follow_up.id)).one()
+    for u in follow_ups:
+        if u.id != follow_up.id:
+            record = session.exec(select(Submission).where(Submission.uitvraag_id == u.id)).one()
+            assert f'"digest":"{improvement.digest}"' in record.canonical
+            assert u.remark is None
+    received = session.exec(select(AuditLog).where(AuditLog.action == "declaration.improvement-received")).all()
+    assert sorted(a.subject_id for a in received) == sorted(u.id for u in shared.values() if u.id != asking.id)
+
+
+def test_a_municipality_planned_after_the_supplier_answered_receives_that_declaration(session, app, tmp_path):
+    import_register(session, data=register(towns=TOWNS[:2], cloud_town="-"), now=NOW, actor="test")
+    plan_cycles(session=session, config=app.config, now=NOW)
+    declaration = session.exec(select(Declaration)).one()
+    lead = submit(
+        session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads"
+    )
+    lead_record = session.exec(select(Submission).where(Submission.uitvraag_id == lead.id)).one()
+
+    # Veenland's contract enters the register later in the same cycle.
+    import_register(session, data=register(cloud_town="-"), now=NOW + timedelta(days=3), actor="test")
+    report = plan_cycles(session=session, config=app.config, now=NOW + timedelta(days=3))
+    assert report.declarations_received == 1
+    late = uitvragen(session, "bio2-leverancier")["Veenland"]
+    assert late.status == UitvraagStatus.SUBMITTED
+    assert session.get(DeclarationMember, late.id).declaration_id == declaration.id
+    assert invitations(session)["bio2-leverancier"] == 1  # the supplier is not asked again
+    record = session.exec(select(Submission).where(Submission.uitvraag_id == late.id)).one()
+    assert f'"digest":"{lead_record.digest}"' in record.canonical
+    assert f'"declared_at":"{NOW.isoformat(timespec="seconds")}' in record.canonical
+    assert record.respondent_email == lead_record.respondent_email
+
+
+def test_an_answered_declaration_is_not_current_for_the_next_cycle(session, app, tmp_path):
+    import_register(session, data=register(), now=NOW, actor="test")
+    plan_cycles(session=session, config=app.config, now=NOW)
+    declaration = session.exec(select(Declaration)).one()
+    submit(session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads")
+    later = NOW + timedelta(days=95)  # the next quarterly cycle: the supplier is asked again, once
+    report = plan_cycles(session=session, config=app.config, now=later)
+    assert report.declarations_received == 0
+    assert len(session.exec(select(Declaration)).all()) == 2
+    assert invitations(session)["bio2-leverancier"] == 2
+
+
+def test_a_later_municipality_whose_contract_needs_more_is_asked_on_its_own(session, app, tmp_path):
+    import_register(session, data=register(towns=TOWNS[:2], cloud_town="-"), now=NOW, actor="test")
+    plan_cycles(session=session, config=app.config, now=NOW)
+    declaration = session.exec(select(Declaration)).one()
+    submit(session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads")
+    # Veenland's service runs in the cloud: the declaration never answered the cloud questions.
+    import_register(session, data=register(), now=NOW + timedelta(days=3), actor="test")
+    report = plan_cycles(session=session, config=app.config, now=NOW + timedelta(days=3))
+    assert report.declarations_received == 0
+    late = uitvragen(session, "bio2-leverancier")["Veenland"]
+    assert late.status == UitvraagStatus.PENDING
+    assert session.get(DeclarationMember, late.id).excluded_at is not None
+    own = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == f"invitation:{late.id}:own"))
+    assert own.one().to_addr == "security@zaakwerk.nl"
