@@ -27,6 +27,7 @@ POLICY = email.policy.SMTP
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BARE_ADDRESS = re.compile(r"^[^\s<>@,;:()\[\]\\\"]+@[^\s<>@,;:()\[\]\\\".][^\s<>@,;:()\[\]\\\"]*$")
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')  # RFC 5322 specials: a display name with one must not go bare
 _MESSAGE_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
 
 
@@ -74,7 +75,15 @@ def fold_header(name: str, value: str | Address) -> str:
     between two encoded words. An `Address` is folded by the header registry, its display name kept apart.
     """
     if isinstance(value, Address):
-        address = Address(display_name=header_text(value.display_name), addr_spec=value.addr_spec)
+        display = header_text(value.display_name)
+        if display and (_SPECIALS.search(display) or not display.isascii() or max(map(len, display.split())) > 60):
+            # The header registry would fold such a name unquoted at a long word (a ':' then starts a group
+            # and the address is lost): the name goes as encoded words, which need no quoting.
+            encoded = Header(display, "utf-8", header_name=name).encode(linesep="\r\n")
+            last = encoded.rsplit("\r\n", 1)[-1]
+            fold = "\r\n " if len(last) + len(value.addr_spec) + 3 > 76 else " "
+            return check_folded(name, f"{name}: {encoded}{fold}<{value.addr_spec}>\r\n")
+        address = Address(display_name=display, addr_spec=value.addr_spec)
         return check_folded(name, POLICY.header_factory(name, address).fold(policy=POLICY))
     text = header_text(value)
     # Plain ASCII folds at its spaces; a word too long for a line is encoded (Header would fold before it, and
