@@ -56,6 +56,10 @@ class Settings:
     CADENCE_MONTHS_LOW: int = 3
     CADENCE_MONTHS_MEDIUM: int = 3
     CADENCE_MONTHS_HIGH: int = 3
+    # The month whose cycle brings the full (or light) questionnaire, once a year; the other cycles send the short
+    # update questionnaire. January: the answers are in during the first quarter, ahead of the ENSIA accountability
+    # and the DigiD and Suwinet assessments in spring. 0: the full questionnaire in every cycle.
+    FULL_QUESTIONNAIRE_MONTH: int = 1
     DEADLINE_DAYS: int = 30
     TOKEN_GRACE_DAYS: int = 14
     REMINDER_DAYS: tuple[int, ...] = (14, 3)

@@ -13,7 +13,7 @@ import os
 import secrets
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -39,13 +39,31 @@ class Carried:
     files: list[dict[str, Any]] = field(default_factory=list)  # EvidenceFile columns of the source files
 
 
-def previous_answers(session: Session, *, organisation_id: int, keys: Iterable[Key], today: date) -> dict[Key, Carried]:
-    """For each (supplier, questionnaire) of `keys` that was answered before at this organisation: what to carry."""
+def previous_answers(
+    session: Session,
+    *,
+    organisation_id: int,
+    keys: Iterable[Key],
+    today: date,
+    prefill_from: Mapping[str, Iterable[str]] | None = None,
+) -> dict[Key, Carried]:
+    """For each (supplier, questionnaire) of `keys` that was answered before at this organisation: what to carry.
+
+    `prefill_from` names, per questionnaire, other questionnaires whose answers pre-fill it too (the quarterly
+    update from the full questionnaire and back): per question id the newest submitted answer wins. Within one
+    questionnaire the source is its last regular submission and what was submitted after it, so an answer the
+    supplier cleared there does not come back from an older submission.
+    """
     keys = set(keys)
     if not keys:
         return {}
+    feeds: dict[str, set[str]] = defaultdict(set)  # source questionnaire -> questionnaires it pre-fills
+    for _supplier_id, questionnaire_id in keys:
+        feeds[questionnaire_id].add(questionnaire_id)
+        for source in (prefill_from or {}).get(questionnaire_id, ()):
+            feeds[source].add(questionnaire_id)
     u = Uitvraag.__table__.c
-    found: dict[Key, list[tuple[datetime, int, str]]] = defaultdict(list)
+    found: dict[tuple[int, str], list[tuple[datetime, int, str]]] = defaultdict(list)
     suppliers = sorted({supplier_id for supplier_id, _ in keys})
     for part in chunks(suppliers):
         rows = session.execute(
@@ -54,35 +72,42 @@ def previous_answers(session: Session, *, organisation_id: int, keys: Iterable[K
             )
         )
         for row in rows:
-            key = (row.supplier_id, row.questionnaire_id)
-            if key in keys and row.submitted_at is not None:
-                found[key].append((row.submitted_at, row.id, row.kind))
-    sources: dict[Key, list[int]] = {}
-    for key, submitted in found.items():
+            if row.questionnaire_id in feeds and row.submitted_at is not None:
+                found[(row.supplier_id, row.questionnaire_id)].append((row.submitted_at, row.id, row.kind))
+    # Per source questionnaire: its last regular submission and the follow-ups after it.
+    sources: dict[Key, list[tuple[datetime, int]]] = defaultdict(list)
+    for (supplier_id, source), submitted in found.items():
         submitted.sort()
         base = max((i for i, item in enumerate(submitted) if item[2] == UitvraagKind.REGULAR.value), default=0)
-        sources[key] = [uitvraag_id for _at, uitvraag_id, _kind in submitted[base:]]
+        for target in feeds[source]:
+            if (supplier_id, target) in keys:
+                sources[(supplier_id, target)].extend((at, uitvraag_id) for at, uitvraag_id, _kind in submitted[base:])
     if not sources:
         return {}
+    ranked: dict[Key, list[int]] = {key: [i for _at, i in sorted(items)] for key, items in sources.items()}
 
-    order = {uitvraag_id: (key, rank) for key, ids in sources.items() for rank, uitvraag_id in enumerate(ids)}
+    # One uitvraag may pre-fill several keys (the full questionnaire feeds itself and the update).
+    order: dict[int, list[tuple[Key, int]]] = defaultdict(list)
+    for key, ids in ranked.items():
+        for rank, uitvraag_id in enumerate(ids):
+            order[uitvraag_id].append((key, rank))
     answers: dict[Key, dict[str, tuple[int, Any]]] = defaultdict(dict)
     files: dict[Key, dict[str, tuple[int, list[dict[str, Any]]]]] = defaultdict(dict)
     a = Answer.__table__.c
     e = EvidenceFile.__table__.c
     for part in chunks(sorted(order)):
         for row in session.execute(sa.select(a.uitvraag_id, a.question_id, a.value).where(a.uitvraag_id.in_(part))):
-            key, rank = order[row.uitvraag_id]
-            if row.question_id not in answers[key] or answers[key][row.question_id][0] < rank:
-                answers[key][row.question_id] = (rank, row.value)
+            for key, rank in order[row.uitvraag_id]:
+                if row.question_id not in answers[key] or answers[key][row.question_id][0] < rank:
+                    answers[key][row.question_id] = (rank, row.value)
         # In upload order, so the carried-over copies get their ids (and the renewal its anchor) in that order.
         for row in session.execute(sa.select(e).where(e.uitvraag_id.in_(part)).order_by(e.uitvraag_id, e.id)):
-            key, rank = order[row.uitvraag_id]
-            held = files[key].get(row.question_id)
-            if held is None or held[0] < rank:
-                files[key][row.question_id] = held = (rank, [])
-            if held[0] == rank:
-                held[1].append(dict(row._mapping))
+            for key, rank in order[row.uitvraag_id]:
+                held = files[key].get(row.question_id)
+                if held is None or held[0] < rank:
+                    files[key][row.question_id] = held = (rank, [])
+                if held[0] == rank:
+                    held[1].append(dict(row._mapping))
 
     result: dict[Key, Carried] = {}
     for key in sources:

@@ -59,6 +59,20 @@ def cadence_months(config: Mapping[str, Any], risk_tier: str) -> int:
     return months
 
 
+def full_questionnaire_month(config: Mapping[str, Any]) -> int:
+    """The month (1-12) whose cycle brings the yearly full questionnaire, from FULL_QUESTIONNAIRE_MONTH; 0 means
+    the full questionnaire in every cycle (no update questionnaires)."""
+    month = int(setting(config, "FULL_QUESTIONNAIRE_MONTH"))
+    if not 0 <= month <= 12:
+        raise ConfigError(f"FULL_QUESTIONNAIRE_MONTH must be a month from 1 to 12 (or 0: every cycle), got {month}")
+    return month
+
+
+def holds_full_questionnaire(period: Period, month: int) -> bool:
+    """Whether the cycle `period` is the one of the yearly full questionnaire (`month` as full_questionnaire_month)."""
+    return month == 0 or period.starts_on.month <= month <= period.ends_on.month
+
+
 def ensure_cycle(session: Session, *, period: Period, now: datetime) -> ReviewCycle:
     """The ReviewCycle row for `period`, created (and flushed) if it does not exist yet.
 

@@ -1,6 +1,8 @@
 """Planning: every active contract that is due in its current cycle gets its uitvraag, link and invitation.
 
-A contract is due once per cycle of its risk tier's cadence, per questionnaire it gets (`questionnaires_for`).
+A contract is due once per cycle of its risk tier's cadence, per questionnaire it gets: its yearly questionnaires
+(`questionnaires_for`) in the cycle of FULL_QUESTIONNAIRE_MONTH, and in the other cycles the short update
+questionnaire once it has had them (`yearly_or_update`).
 The contracts of one supplier at one organisation that share a questionnaire and a cycle get ONE uitvraag
 (follow-up number 0), listing all of them. Each batch of uitvragen is written in one transaction together with its
 contracts, link tokens, pre-filled draft answers, invitation mails (outbox) and audit rows.
@@ -31,7 +33,13 @@ from sqlmodel import Session
 from bot import audit, emails, sharing
 from bot.contracts import in_force_sql
 from bot.cycles import bulk, carry
-from bot.cycles.periods import cadence_months, ensure_cycle, period_for
+from bot.cycles.periods import (
+    cadence_months,
+    ensure_cycle,
+    full_questionnaire_month,
+    holds_full_questionnaire,
+    period_for,
+)
 from bot.cycles.rendering import MailRenderer
 from bot.links import supplier_link
 from bot.models import (
@@ -49,7 +57,7 @@ from bot.models import (
 )
 from bot.questionnaires.loader import get_questionnaire
 from bot.questionnaires.model import Questionnaire
-from bot.questionnaires.selection import questionnaires_for
+from bot.questionnaires.selection import UPDATE, questionnaires_for, yearly_or_update
 from bot.questionnaires.snapshots import ensure_snapshot
 from bot.staff.actions import MailSettings
 from bot.supplier.submission import receive_declaration
@@ -111,6 +119,7 @@ class _Setup:
     config: Mapping[str, Any]
     now: datetime
     cycles: dict[str, _Cycle]  # by risk tier
+    full_cycle: dict[str, bool]  # by risk tier: whether its cycle now is the one of the yearly questionnaires
     questionnaires: dict[str, _Questionnaire]
     selection: dict[tuple[str, bool, bool], list[str]]  # (tier, personal data, cloud) -> questionnaire ids
     domain: str
@@ -172,8 +181,10 @@ def _prepare(session: Session, config: Mapping[str, Any], now: datetime, report:
     if not combos:
         return None
     cycles: dict[str, _Cycle] = {}
+    full_cycle: dict[str, bool] = {}
     selection: dict[tuple[str, bool, bool], list[str]] = {}
     questionnaires: dict[str, _Questionnaire] = {}
+    full_month = full_questionnaire_month(config)
     for tier, personal_data, cloud_hosted in combos:
         try:
             months = cadence_months(config, tier)
@@ -182,11 +193,13 @@ def _prepare(session: Session, config: Mapping[str, Any], now: datetime, report:
             log.warning("contracts with risk tier %r are not planned: %s", tier, error)
             continue
         if tier not in cycles:
-            cycle = ensure_cycle(session, period=period_for(today, months), now=now)
+            period = period_for(today, months)
+            cycle = ensure_cycle(session, period=period, now=now)
             assert cycle.id is not None
             cycles[tier] = _Cycle(cycle.id, cycle.name)
+            full_cycle[tier] = holds_full_questionnaire(period, full_month)
         selection[(tier, personal_data, cloud_hosted)] = ids
-        for questionnaire_id in ids:
+        for questionnaire_id in ids if full_cycle[tier] else [*ids, UPDATE]:
             if questionnaire_id not in questionnaires:
                 questionnaire = get_questionnaire(questionnaire_id)
                 snapshot = ensure_snapshot(session, questionnaire=questionnaire, now=now)
@@ -195,7 +208,7 @@ def _prepare(session: Session, config: Mapping[str, Any], now: datetime, report:
                     questionnaire, snapshot.id, frozenset(q.id for q in questionnaire.questions())
                 )
     report.cycles = sorted({cycle.name for cycle in cycles.values()})
-    return _Setup(config, now, cycles, questionnaires, selection, bulk.mail_domain(config))
+    return _Setup(config, now, cycles, full_cycle, questionnaires, selection, bulk.mail_domain(config))
 
 
 def _plan_organisation(session: Session, setup: _Setup, org_id: int, report: PlanReport, batch_size: int) -> None:
@@ -251,6 +264,16 @@ def _due(
             .where(u.organisation_id == org_id, u.kind == UitvraagKind.REGULAR.value, uc.cycle_id.in_(cycle_ids))
         )
     }
+    # Contracts that have had their yearly questionnaires (any but the update) in a regular uitvraag, ever.
+    answered_before = set(
+        session.execute(
+            sa.select(uc.contract_id)
+            .join(Uitvraag.__table__, u.id == uc.uitvraag_id)
+            .where(u.organisation_id == org_id, u.kind == UitvraagKind.REGULAR.value, uc.questionnaire_id != UPDATE)
+            .distinct()
+        ).scalars()
+    )
+    yearly_now = {(contract, cycle) for contract, questionnaire, cycle in covered if questionnaire != UPDATE}
     live: dict[tuple[int, str, int], tuple[int, int]] = {}  # the cycle's regular uitvraag: (id, round)
     max_round: dict[tuple[int, str, int], int] = {}
     for row in session.execute(
@@ -271,6 +294,12 @@ def _due(
         if cycle is None or ids is None:
             report.skipped.append(f"contract {contract.reference}: unknown risk tier {contract.risk_tier!r}")
             continue
+        ids = yearly_or_update(
+            ids,
+            full_cycle=setup.full_cycle[contract.risk_tier],
+            answered_before=contract.id in answered_before,
+            asked_this_cycle=(contract.id, cycle.id) in yearly_now,
+        )
         for questionnaire_id in ids:
             if (contract.id, questionnaire_id, cycle.id) not in covered:
                 groups[(contract.supplier_id, questionnaire_id, cycle.id)].append(contract)
@@ -376,6 +405,7 @@ def _write_batch(
         organisation_id=organisation.id,
         keys={(item.supplier_id, item.questionnaire_id) for item in batch},
         today=now.date(),
+        prefill_from={qid: q.questionnaire.prefill_from for qid, q in setup.questionnaires.items()},
     )
     answers: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []

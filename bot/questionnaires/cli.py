@@ -46,6 +46,13 @@ def check_command(files: tuple[Path, ...], no_db: bool) -> None:
         count = sum(1 for _ in questionnaire.questions())
         click.echo(f"ok  {name}: {questionnaire.id} version {questionnaire.version}, {count} questions")
     compared = [q for _, q in loaded] + (_shipped_besides(loaded) if files else [])
+    known = {q.id for q in compared}
+    for name, questionnaire in loaded:
+        for source in questionnaire.prefill_from:
+            if source not in known:
+                errors.append(
+                    f'{name}: field "prefill_from": no questionnaire "{source}"; ids are {", ".join(sorted(known))}'
+                )
     for message in contradictions(compared):
         click.echo(f"warning  {message}", err=True)
     for message in errors:

@@ -160,6 +160,8 @@ class Questionnaire:
     content_hash: str
     source: str = field(default="", repr=False)  # the file's text, stored in the snapshot
     description: Text = Text("")
+    # Questionnaires whose answers also pre-fill this one, per question id (the newest submitted answer wins).
+    prefill_from: tuple[str, ...] = ()
 
     def questions(self) -> Iterator[Question]:
         for section in self.sections:

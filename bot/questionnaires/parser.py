@@ -38,7 +38,7 @@ FACT_VALUES: dict[str, tuple[Any, ...]] = {
 CHOICE_TYPES = ("choice", "multi-choice", "yes-no")
 MATCHERS = ("options", "missing_options", "above", "below", "within_days", "older_than_days")
 
-TOP_FIELDS = {"id", "version", "title_nl", "title_en", "description_nl", "description_en", "sections"}
+TOP_FIELDS = {"id", "version", "title_nl", "title_en", "description_nl", "description_en", "prefill_from", "sections"}
 SECTION_FIELDS = {"id", "title_nl", "title_en", "intro_nl", "intro_en", "questions"}
 QUESTION_FIELDS = {
     "id",
@@ -157,6 +157,12 @@ def _build(data: Mapping[str, Any], errors: _Collector, *, text: str, check_meas
         version = str(version or "")
     title = _text(data, "title", errors, "questionnaire", required=True)
     description = _text(data, "description", errors, "questionnaire", required=False)
+    prefill_from = data.get("prefill_from", [])
+    if not isinstance(prefill_from, list) or not all(isinstance(i, str) and i.strip() for i in prefill_from):
+        errors.add("questionnaire", "prefill_from", f"must be a list of questionnaire ids, got {prefill_from!r}")
+        prefill_from = []
+    elif questionnaire_id in prefill_from:
+        errors.add("questionnaire", "prefill_from", "names the questionnaire itself, which pre-fills it anyway")
 
     raw_sections = _table_list(data.get("sections"), errors, "questionnaire", "sections")
     if not raw_sections:
@@ -206,6 +212,7 @@ def _build(data: Mapping[str, Any], errors: _Collector, *, text: str, check_meas
         content_hash=content_hash(text),
         source=text,
         description=description,
+        prefill_from=tuple(prefill_from),
     )
 
 

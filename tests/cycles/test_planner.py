@@ -28,6 +28,7 @@ from tests.factories import make_contract, make_organisation, make_supplier
 from tests.support.mail import sent_text
 
 OCT_1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+NEXT_FULL = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # the cycle of FULL_QUESTIONNAIRE_MONTH (January)
 
 
 @pytest.mark.parametrize(
@@ -184,7 +185,7 @@ def test_the_draft_is_prefilled_from_the_last_submission(session: Session, app: 
         upload_dir=upload_dir,
     )
 
-    plan_cycles(session=session, config=app.config, now=OCT_1)
+    plan_cycles(session=session, config=app.config, now=NEXT_FULL)  # January: the yearly questionnaire again
     q4 = _uitvragen(session)[-1]
     drafts = {a.question_id: a for a in session.exec(select(Answer).where(Answer.uitvraag_id == q4.id))}
     assert drafts["patch-days-high-risk"].value == 5 and drafts["mfa-remote-admin"].value == "no"
@@ -202,7 +203,7 @@ def test_an_expired_certificate_is_not_carried_over(session: Session, app: Any) 
     plan_cycles(session=session, config=app.config, now=datetime(2026, 7, 1, tzinfo=UTC))
     [q3] = _uitvragen(session)
     submit(session, q3, now=datetime(2026, 7, 10, tzinfo=UTC), expires_on=date(2026, 9, 30), upload_dir=upload_dir)
-    plan_cycles(session=session, config=app.config, now=OCT_1)
+    plan_cycles(session=session, config=app.config, now=NEXT_FULL)  # January: the yearly questionnaire again
     q4 = _uitvragen(session)[-1]
     assert session.exec(select(EvidenceFile).where(EvidenceFile.uitvraag_id == q4.id)).all() == []
     assert session.exec(select(Answer).where(Answer.uitvraag_id == q4.id)).first() is not None

@@ -96,7 +96,8 @@ def test_renewal_reminders_and_escalations_speak_of_the_renewed_document(app, se
 
 
 def test_a_renewed_certificate_in_the_next_uitvraag_ends_the_renewal_request(app, session, runner, smtp_server):
-    app.config.update(CADENCE_MONTHS_HIGH=3)
+    # The full questionnaire again in Q2 (0: every cycle), so its form asks for every document that is renewed.
+    app.config.update(CADENCE_MONTHS_HIGH=3, FULL_QUESTIONNAIRE_MONTH=0)
     _world(session, "high")
     uploads = app.config["UPLOAD_DIR"]
     _tick(runner, session, datetime(2027, 1, 1, 9, tzinfo=UTC))

@@ -207,6 +207,7 @@ def test_an_accepted_finding_waits_until_its_acceptance_ends(session: Session, a
 
 def test_an_expiring_certificate_is_requested_again_and_escalated_once_lapsed(session: Session, app: Any) -> None:
     upload_dir = Path(app.config["UPLOAD_DIR"])
+    app.config["FULL_QUESTIONNAIRE_MONTH"] = 0  # the light questionnaire in Q4 too, carrying the certificate
     make_contract(session, risk_tier="low")
     plan_cycles(session=session, config=app.config, now=datetime(2026, 7, 1, tzinfo=UTC))
     q3 = _only_uitvraag(session)

@@ -56,7 +56,9 @@ def _open(session: Session, supplier: str, questionnaire: str, kind: str = "regu
 
 
 def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_path: Path) -> None:
-    app.config.update(CADENCE_MONTHS_HIGH=3, CADENCE_MONTHS_MEDIUM=6, CADENCE_MONTHS_LOW=12)
+    # The full questionnaire in every cycle (0): this year is about reminders and escalations; the yearly full
+    # questionnaire with quarterly updates between is rehearsed in test_cadence.py.
+    app.config.update(CADENCE_MONTHS_HIGH=3, CADENCE_MONTHS_MEDIUM=6, CADENCE_MONTHS_LOW=12, FULL_QUESTIONNAIRE_MONTH=0)
     uploads = app.config["UPLOAD_DIR"]
     _register(session)
     full, processor, light = "bio2-leverancier", "avg-verwerker", "bio2-leverancier-licht"

@@ -60,3 +60,12 @@ def test_check_refuses_a_file_changed_without_a_new_version(runner: Any, session
 
     assert result.exit_code == 1
     assert 'questionnaire "avg-verwerker", field "version": version "2027.1" was already sent out' in result.output
+
+
+def test_check_refuses_a_prefill_from_that_names_no_questionnaire(runner: Any, tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "questionnaires" / "bio2-update.toml").read_text(encoding="utf-8")
+    path = tmp_path / "bio2-update.toml"
+    path.write_text(text.replace('prefill_from = ["bio2-leverancier",', 'prefill_from = ["bio2-leveranicer",'), "utf-8")
+    result = runner.invoke(args=["questionnaires", "check", "--no-db", str(path)])
+    assert result.exit_code == 1
+    assert 'field "prefill_from": no questionnaire "bio2-leveranicer"' in result.output
