@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlmodel import Session, col, select
 
 from bot.config import setting
+from bot.i18n import format_day
 from bot.models import (
     AcceptanceStatus,
     Finding,
@@ -69,30 +72,37 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-SEVERITY_NAMES = {
-    "critical": ("kritieke", "critical"),
-    "high": ("hoge", "high"),
-    "medium": ("gemiddelde", "medium"),
-    "low": ("lage", "low"),
+# One whole sentence per severity (a translator cannot inflect a severity name put into a sentence).
+TOO_LONG_ACCEPTED = {
+    Severity.CRITICAL: lazy_gettext(
+        "A critical finding is accepted for at most %(months)s months (until %(latest)s at the latest); choose an "
+        "earlier end date."
+    ),
+    Severity.HIGH: lazy_gettext(
+        "A high finding is accepted for at most %(months)s months (until %(latest)s at the latest); choose an "
+        "earlier end date."
+    ),
+    Severity.MEDIUM: lazy_gettext(
+        "A medium finding is accepted for at most %(months)s months (until %(latest)s at the latest); choose an "
+        "earlier end date."
+    ),
+    Severity.LOW: lazy_gettext(
+        "A low finding is accepted for at most %(months)s months (until %(latest)s at the latest); choose an "
+        "earlier end date."
+    ),
 }
 
 
 def _check_until(until: date | None, severity: str, limits: AcceptanceLimits, today: date) -> date:
     if until is None:
-        raise ActionError("until", "Vul een einddatum in.", "Enter an end date.")
+        raise ActionError("until", lazy_gettext("Enter an end date."))
     if until <= today:
-        raise ActionError("until", "De einddatum moet na vandaag liggen.", "The end date must be after today.")
+        raise ActionError("until", lazy_gettext("The end date must be after today."))
     months = limits.months(severity)
     latest = add_months(today, months)
     if until > latest:
-        nl, en = SEVERITY_NAMES.get(severity, (severity, severity))
-        raise ActionError(
-            "until",
-            f"Een {nl} bevinding wordt hoogstens {months} maanden geaccepteerd (uiterlijk {latest:%d-%m-%Y}); "
-            "kies een eerdere einddatum.",
-            f"A {en} finding is accepted for at most {months} months (until {latest.isoformat()} at the latest); "
-            "choose an earlier end date.",
-        )
+        sentence = TOO_LONG_ACCEPTED[Severity(severity)]
+        raise ActionError("until", LazyString(lambda: str(sentence) % {"months": months, "latest": format_day(latest)}))
     return until
 
 
@@ -134,24 +144,30 @@ def propose_acceptance(
     uitvraag = _uitvraag(session, finding)
     require_actor(session, actor, uitvraag)
     if finding.status == FindingStatus.RESOLVED:
-        raise ActionError("finding", "Deze bevinding is al opgelost.", "This finding has been resolved already.")
+        raise ActionError("finding", lazy_gettext("This finding has been resolved already."))
     if finding.status == FindingStatus.CARRIED:
         raise ActionError(
-            "finding",
-            "Deze bevinding is doorgezet naar de vervolgvraag; accepteer het risico daar.",
-            "This finding was carried over to the follow-up; accept the risk there.",
+            "finding", lazy_gettext("This finding was carried over to the follow-up; accept the risk there.")
         )
     if waiting_proposal(session, finding) is not None:
         raise ActionError(
-            "finding",
-            "Voor deze bevinding wacht al een voorstel op het besluit van de CISO.",
-            "A proposal for this finding is already waiting for the CISO's decision.",
+            "finding", lazy_gettext("A proposal for this finding is already waiting for the CISO's decision.")
         )
-    reason = required_text(reason, "reason", MAX_REASON, "een reden", "a reason")
+    reason = required_text(
+        reason,
+        "reason",
+        MAX_REASON,
+        missing=lazy_gettext("Enter a reason."),
+        too_long=lazy_gettext("The reason is too long (at most %(limit)s characters)."),
+    )
     needs_approval = finding.severity in NEEDS_APPROVAL
     if needs_approval:
         mitigation = required_text(
-            mitigation, "mitigation", MAX_MITIGATION, "de beheersmaatregelen", "the mitigating measures"
+            mitigation,
+            "mitigation",
+            MAX_MITIGATION,
+            missing=lazy_gettext("Enter the mitigating measures."),
+            too_long=lazy_gettext("The mitigating measures are too long (at most %(limit)s characters)."),
         )
     else:
         mitigation = (mitigation or "").strip()[:MAX_MITIGATION]
@@ -220,33 +236,22 @@ def decide_acceptance(
     if actor.organisation_id != acceptance.organisation_id:
         raise NotAllowed(f"{actor.email} may not decide on acceptance {acceptance.id}")
     if actor.role != Role.CISO:
-        raise ActionError(
-            "decision",
-            "Alleen de CISO besluit over het accepteren van een hoog of kritiek risico.",
-            "Only the CISO decides on accepting a high or critical risk.",
-        )
+        raise ActionError("decision", lazy_gettext("Only the CISO decides on accepting a high or critical risk."))
     if actor.id == acceptance.proposed_by_id:
-        raise ActionError(
-            "decision",
-            "U hebt dit voorstel zelf gedaan; een andere CISO moet erover besluiten.",
-            "You made this proposal yourself; another CISO must decide on it.",
-        )
+        raise ActionError("decision", lazy_gettext("You made this proposal yourself; another CISO must decide on it."))
     if acceptance.status != AcceptanceStatus.PROPOSED:
-        raise ActionError("decision", "Over dit voorstel is al besloten.", "This proposal has been decided on already.")
+        raise ActionError("decision", lazy_gettext("This proposal has been decided on already."))
     if finding.status in (FindingStatus.RESOLVED, FindingStatus.CARRIED):
         raise ActionError(
             "decision",
-            "Deze bevinding is opgelost of doorgezet naar een vervolgvraag; er valt niets meer te accepteren.",
-            "This finding was resolved or carried over to a follow-up; there is nothing left to accept.",
+            lazy_gettext("This finding was resolved or carried over to a follow-up; there is nothing left to accept."),
         )
     note = (note or "").strip()
     if not approve and not note:
-        raise ActionError("note", "Geef aan waarom u het voorstel afwijst.", "Say why you reject the proposal.")
+        raise ActionError("note", lazy_gettext("Say why you reject the proposal."))
     if len(note) > MAX_REASON:
         raise ActionError(
-            "note",
-            f"De toelichting is te lang (hoogstens {MAX_REASON} tekens).",
-            f"The note is too long (at most {MAX_REASON} characters).",
+            "note", lazy_gettext("The note is too long (at most %(limit)s characters).", limit=MAX_REASON)
         )
     if approve:
         _check_until(acceptance.until, acceptance.severity, limits, now.date())

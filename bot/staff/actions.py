@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlmodel import Session, col, select
 
 from bot import emails
 from bot.access import extend_tokens, issue_token, revoke_tokens, token_expiry
 from bot.audit import record
+from bot.i18n import format_day
 from bot.links import supplier_link
 from bot.mail.message import mail_domain
 from bot.mail.outbox import enqueue
@@ -47,16 +50,16 @@ MAX_REASON = 2000
 
 
 class ActionError(ValueError):
-    """An action cannot be done as asked; `field` names the form field, the texts say why (Dutch, English)."""
+    """An action cannot be done as asked; `field` names the form field, `message` says why: a gettext text, read
+    in the reader's language when shown (`str(error)`)."""
 
-    def __init__(self, field: str, nl: str, en: str) -> None:
-        super().__init__(nl)
+    def __init__(self, field: str, message: LazyString) -> None:
+        super().__init__(message)
         self.field = field
-        self.nl = nl
-        self.en = en
+        self.message = message
 
-    def text(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class NotAllowed(PermissionError):
@@ -131,17 +134,14 @@ def audit_action(
     )
 
 
-def required_text(value: str | None, field: str, limit: int, nl_name: str, en_name: str) -> str:
-    """`value` stripped; ActionError on `field` when it is empty or longer than `limit`."""
+def required_text(value: str | None, field: str, limit: int, *, missing: LazyString, too_long: LazyString) -> str:
+    """`value` stripped; ActionError on `field` saying `missing` when it is empty, `too_long` (which may name
+    %(limit)s) when it is longer than `limit`."""
     text = (value or "").strip()
     if not text:
-        raise ActionError(field, f"Vul {nl_name} in.", f"Enter {en_name}.")
+        raise ActionError(field, missing)
     if len(text) > limit:
-        raise ActionError(
-            field,
-            f"{nl_name.capitalize()} is te lang (hoogstens {limit} tekens).",
-            f"{en_name.capitalize()} is too long (at most {limit} characters).",
-        )
+        raise ActionError(field, LazyString(lambda: str(too_long) % {"limit": limit}))
     return text
 
 
@@ -201,13 +201,11 @@ def queue_link_mail(
 
 def _parse_future_deadline(day: date | None, now: datetime, field: str = "deadline") -> datetime:
     if day is None:
-        raise ActionError(field, "Vul een datum in.", "Enter a date.")
+        raise ActionError(field, lazy_gettext("Enter a date."))
     if day <= now.date():
-        raise ActionError(field, "De termijn moet na vandaag liggen.", "The deadline must be after today.")
+        raise ActionError(field, lazy_gettext("The deadline must be after today."))
     if day > now.date() + timedelta(days=366):
-        raise ActionError(
-            field, "De termijn mag hoogstens een jaar vooruit liggen.", "The deadline may be at most a year ahead."
-        )
+        raise ActionError(field, lazy_gettext("The deadline may be at most a year ahead."))
     return end_of_day(day)
 
 
@@ -226,11 +224,7 @@ def request_improvement(
     a follow-up mail. The previous answers are carried over for the supplier to revise."""
     require_actor(session, actor, uitvraag)
     if uitvraag.status not in (UitvraagStatus.SUBMITTED, UitvraagStatus.REVIEWED):
-        raise ActionError(
-            "question_ids",
-            "Verbetering vragen kan pas als de leverancier heeft ingediend.",
-            "Improvement can be requested once the supplier has submitted.",
-        )
+        raise ActionError("question_ids", lazy_gettext("Improvement can be requested once the supplier has submitted."))
     questionnaire = questionnaire_for(session, uitvraag)
     known = (
         [q.id for q in questionnaire.questions()]
@@ -243,17 +237,19 @@ def request_improvement(
     )
     chosen = [qid for qid in dict.fromkeys(question_ids) if qid]
     if not chosen:
-        raise ActionError("question_ids", "Kies ten minste een vraag.", "Choose at least one question.")
+        raise ActionError("question_ids", lazy_gettext("Choose at least one question."))
     unknown = [qid for qid in chosen if qid not in known]
     if unknown:
         raise ActionError(
-            "question_ids",
-            f"Onbekende vraag in deze vragenlijst: {', '.join(unknown)}.",
-            f"Unknown question in this questionnaire: {', '.join(unknown)}.",
+            "question_ids", lazy_gettext("Unknown question in this questionnaire: %(ids)s.", ids=", ".join(unknown))
         )
     chosen.sort(key=known.index)
     remark = required_text(
-        remark, "remark", MAX_REMARK, "een toelichting voor de leverancier", "a remark for the supplier"
+        remark,
+        "remark",
+        MAX_REMARK,
+        missing=lazy_gettext("Enter a remark for the supplier."),
+        too_long=lazy_gettext("The remark for the supplier is too long (at most %(limit)s characters)."),
     )
     due = _parse_future_deadline(deadline, now)
 
@@ -314,17 +310,14 @@ def extend_deadline(
     require_actor(session, actor, uitvraag)
     if uitvraag.status in DONE_STATUSES:
         raise ActionError(
-            "deadline",
-            "Deze uitvraag is al afgerond; de termijn verlengen kan niet meer.",
-            "This uitvraag is finished; its deadline can no longer be extended.",
+            "deadline", lazy_gettext("This uitvraag is finished; its deadline can no longer be extended.")
         )
     due = _parse_future_deadline(deadline, now)
     assert uitvraag.deadline is not None
     if due <= uitvraag.deadline:
         raise ActionError(
             "deadline",
-            f"Kies een datum na de huidige termijn ({uitvraag.deadline.date().isoformat()}).",
-            f"Choose a date after the current deadline ({uitvraag.deadline.date().isoformat()}).",
+            lazy_gettext("Choose a date after the current deadline (%(day)s).", day=format_day(uitvraag.deadline)),
         )
     previous = uitvraag.deadline
     uitvraag.deadline = due
@@ -354,16 +347,10 @@ def resend_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: 
     """Send the supplier a fresh link; the old one stops working at once. Returns the outbox idempotency key."""
     require_actor(session, actor, uitvraag)
     if uitvraag.status in DONE_STATUSES:
-        raise ActionError(
-            "resend",
-            "Deze uitvraag is al afgerond; er is geen link meer nodig.",
-            "This uitvraag is finished; no link is needed any more.",
-        )
+        raise ActionError("resend", lazy_gettext("This uitvraag is finished; no link is needed any more."))
     if token_expiry(uitvraag.deadline, mail.grace_days) <= now:
         raise ActionError(
-            "resend",
-            "De termijn is te lang verstreken voor een nieuwe link; verleng eerst de termijn.",
-            "The deadline passed too long ago for a new link; extend the deadline first.",
+            "resend", lazy_gettext("The deadline passed too long ago for a new link; extend the deadline first.")
         )
     token = issue_token(session, uitvraag=uitvraag, now=now, grace_days=mail.grace_days)
     session.flush()
@@ -383,7 +370,7 @@ def revoke_link(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now: 
     require_actor(session, actor, uitvraag)
     count = revoke_tokens(session, uitvraag=uitvraag, now=now)
     if count == 0:
-        raise ActionError("revoke", "Er is geen werkende link om in te trekken.", "There is no live link to revoke.")
+        raise ActionError("revoke", lazy_gettext("There is no live link to revoke."))
     audit_action(session, actor, uitvraag, "uitvraag.link-revoked", now, revoked=count)
     return count
 
@@ -392,11 +379,7 @@ def mark_reviewed(session: Session, *, actor: StaffUser, uitvraag: Uitvraag, now
     """Record that the answers have been reviewed."""
     require_actor(session, actor, uitvraag)
     if uitvraag.status != UitvraagStatus.SUBMITTED:
-        raise ActionError(
-            "review",
-            "Alleen een ingediende uitvraag kan als beoordeeld worden gemarkeerd.",
-            "Only a submitted uitvraag can be marked as reviewed.",
-        )
+        raise ActionError("review", lazy_gettext("Only a submitted uitvraag can be marked as reviewed."))
     uitvraag.status = UitvraagStatus.REVIEWED
     uitvraag.reviewed_at = now
     uitvraag.reviewed_by_id = actor.id

@@ -25,7 +25,7 @@ from bot.staff import contracts
 from bot.staff.actions import ActionError
 from bot.staff.attention import attention as build_attention
 from bot.staff.auth import login_required, now, scoped_or_404, staff
-from bot.staff.blueprint import bp, lang
+from bot.staff.blueprint import bp
 from bot.staff.users import ROLES, UserError, change_role, deactivate_staff_user, ensure_staff_user, list_staff_users
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,7 +122,7 @@ def _contract_page(contract: Contract, error: ActionError | None = None, form: A
             service=contracts.service_name(db, contract),
             history=contracts.contract_history(db, contract=contract),
             in_force=contracts.in_force(contract, now().date()),
-            error=error.text(lang()) if error else None,
+            error=str(error) if error else None,
             error_field=error.field if error else None,
             form=form,
         ),

@@ -11,10 +11,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from sqlmodel import Session, col, select
 
 from bot import emails
 from bot.audit import record
+from bot.i18n import format_day
 from bot.models import (
     Contract,
     Finding,
@@ -162,17 +164,13 @@ def parse_changes(form: dict[str, str]) -> dict[str, Any]:
     """The edit form's values, checked; raises ActionError naming the first field that is wrong."""
     owner_name = (form.get("owner_name") or "").strip()
     if not owner_name:
-        raise ActionError("owner_name", "Vul de naam van de contracteigenaar in.", "Enter the contract owner's name.")
+        raise ActionError("owner_name", lazy_gettext("Enter the contract owner's name."))
     owner_email = emails.normalise(form.get("owner_email"))
     if not emails.is_valid(owner_email):
-        raise ActionError(
-            "owner_email",
-            f"'{owner_email}' is geen e-mailadres.",
-            f"'{owner_email}' is not an e-mail address.",
-        )
+        raise ActionError("owner_email", lazy_gettext("'%(address)s' is not an e-mail address.", address=owner_email))
     tier = form.get("risk_tier", "")
     if tier not in {t.value for t in RiskTier}:
-        raise ActionError("risk_tier", "Kies een risiconiveau.", "Choose a risk tier.")
+        raise ActionError("risk_tier", lazy_gettext("Choose a risk tier."))
     raw_end = (form.get("end_date") or "").strip()
     end_date = None
     if raw_end:
@@ -180,9 +178,7 @@ def parse_changes(form: dict[str, str]) -> dict[str, Any]:
             end_date = date.fromisoformat(raw_end)
         except ValueError:
             raise ActionError(
-                "end_date",
-                f"'{raw_end}' is geen datum; gebruik jjjj-mm-dd.",
-                f"'{raw_end}' is not a date; use yyyy-mm-dd.",
+                "end_date", lazy_gettext("'%(value)s' is not a date; use yyyy-mm-dd.", value=raw_end)
             ) from None
     return {
         "owner_name": owner_name,
@@ -205,8 +201,7 @@ def update_contract(
     if changes.get("end_date") is not None and changes["end_date"] < contract.start_date:
         raise ActionError(
             "end_date",
-            f"De einddatum ligt voor de ingangsdatum {contract.start_date.isoformat()}.",
-            f"The end date is before the start date {contract.start_date.isoformat()}.",
+            lazy_gettext("The end date is before the start date %(day)s.", day=format_day(contract.start_date)),
         )
     changed = {k: v for k, v in changes.items() if k in EDITABLE and getattr(contract, k) != v}
     if not changed:

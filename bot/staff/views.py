@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -58,7 +59,7 @@ def _date(field: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise actions.ActionError(
-            field, f"'{raw}' is geen datum; gebruik jjjj-mm-dd.", f"'{raw}' is not a date; use yyyy-mm-dd."
+            field, lazy_gettext("'%(value)s' is not a date; use yyyy-mm-dd.", value=raw)
         ) from None
 
 
@@ -142,7 +143,7 @@ def _act(uitvraag_row: Uitvraag, do: Any, success: str, anchor: str = "") -> Any
         abort(403, _("You may only act on your own contracts."))
     except actions.ActionError as error:
         db.rollback()
-        flash(error.text(lang()), "error")
+        flash(str(error), "error")
         return redirect(url_for("staff.uitvraag", uitvraag_id=uitvraag_row.id, _anchor=anchor or error.field))
     except IntegrityError:
         # Two people asked for a follow-up at the same moment: the unique round let one of them win.

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask_babel import force_locale
 
 from bot.timeutil import utcnow
 from tests.staff.world import OrgWorld, build_world
@@ -32,3 +33,14 @@ def other(session: Any, app_config: dict[str, Any], now: Any, world: OrgWorld) -
         domain="anderdorp.nl",
         supplier_name="Anders Cloud BV",
     )
+
+
+@pytest.fixture
+def read(app: Any) -> Any:
+    """`read(error, "nl")`: a refusal as a reader of that language sees it (its gettext text in that locale)."""
+
+    def in_language(error: Exception, language: str = "nl") -> str:
+        with app.app_context(), force_locale(language):
+            return str(error)
+
+    return in_language

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlmodel import select
 
 from bot.access import TokenState, lookup_token
@@ -114,7 +115,7 @@ def test_improvement_is_asked_only_after_submission(session, world, now):
         )
 
 
-def test_extending_the_deadline_keeps_the_link_alive_until_the_new_date(session, world, now):
+def test_extending_the_deadline_keeps_the_link_alive_until_the_new_date(app, session, world, now):
     token = actions.issue_token(session, uitvraag=world.overdue, now=now, grace_days=0)
     session.commit()
     assert lookup_token(session, token, now=now).state is TokenState.EXPIRED
@@ -127,11 +128,11 @@ def test_extending_the_deadline_keeps_the_link_alive_until_the_new_date(session,
     assert lookup_token(session, token, now=now + timedelta(days=9)).ok
     (entry,) = audit(session, "uitvraag.deadline-extended")
     assert entry.detail["deadline"] == new.isoformat()
-    with pytest.raises(actions.ActionError, match="na de huidige termijn"):
+    with app.app_context(), pytest.raises(actions.ActionError, match="na de huidige termijn"):
         actions.extend_deadline(
             session, actor=world.ciso, uitvraag=world.overdue, deadline=new - timedelta(days=1), now=now, grace_days=0
         )
-    with pytest.raises(actions.ActionError, match="afgerond"):
+    with app.app_context(), pytest.raises(actions.ActionError, match="afgerond"):
         actions.extend_deadline(session, actor=world.ciso, uitvraag=world.uitvraag, deadline=new, now=now, grace_days=0)
 
 
@@ -161,13 +162,15 @@ def test_resending_the_link_kills_the_old_one_and_mails_a_new_one(session, world
     assert len(audit(session, "uitvraag.link-resent")) == 2
 
 
-def test_revoking_the_link_stops_it(session, world, now):
+def test_revoking_the_link_stops_it(app, session, world, now):
     token = actions.issue_token(session, uitvraag=world.overdue, now=now, grace_days=30)
     assert actions.revoke_link(session, actor=world.ciso, uitvraag=world.overdue, now=now) == 1
     session.commit()
     assert lookup_token(session, token, now=now).state is TokenState.REVOKED
-    with pytest.raises(actions.ActionError, match="geen werkende link"):
+    with app.app_context(), pytest.raises(actions.ActionError, match="geen werkende link") as refused:
         actions.revoke_link(session, actor=world.ciso, uitvraag=world.overdue, now=now)
+    with app.app_context(), force_locale("en"):  # the same refusal, read by an English-speaking user
+        assert str(refused.value) == "There is no live link to revoke."
     assert session.exec(select(AccessToken).where(AccessToken.revoked_at.is_(None))).all() == []
 
 
