@@ -32,7 +32,8 @@ class RenderedMail:
 
 
 @cache
-def _env(autoescape: bool, locale: str) -> jinja2.Environment:
+def environment(autoescape: bool, locale: str) -> jinja2.Environment:
+    """The Jinja environment of one body kind (HTML autoescaped, or text) in `locale`, its catalogue installed."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=autoescape,  # noqa: S701 - the text body is plain text; the HTML body escapes
@@ -52,7 +53,7 @@ def render_mail(kind: str, language: str, context: dict[str, Any]) -> RenderedMa
     """Render mail `kind` in `language` (falls back to Dutch). Raises if the template is missing."""
     lang = language if language in LANGUAGES else DEFAULT_LOCALE
     context = {"lang": lang, **context}
-    text_template = _env(False, lang).get_template(f"{kind}.txt")
+    text_template = environment(False, lang).get_template(f"{kind}.txt")
     module = text_template.make_module(context)
     subject = " ".join(str(getattr(module, "subject", "")).split())
     if not subject:
@@ -60,5 +61,5 @@ def render_mail(kind: str, language: str, context: dict[str, Any]) -> RenderedMa
     text = str(module)
     html = None
     if (TEMPLATE_DIR / f"{kind}.html").exists():
-        html = _env(True, lang).get_template(f"{kind}.html").render(context)
+        html = environment(True, lang).get_template(f"{kind}.html").render(context)
     return RenderedMail(subject=subject, text=text, html=html)
