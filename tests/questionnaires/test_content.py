@@ -206,3 +206,47 @@ def test_reasons_are_declarations_and_name_no_incident_or_password() -> None:
     full = get_questionnaire("bio2-leverancier")
     for question_id in ("mfa-admin", "mfa-remote", "pentest-done", "internet-facing-register"):
         assert all(r.reason.nl.startswith("De leverancier geeft aan") for r in full.question(question_id).rules)
+
+
+# The topics a municipality asks in 2026 (review of December 2026, section 5), each asked by the full questionnaire.
+TOPICS_2026 = {
+    "Cyberbeveiligingswet (NIS2) status": ["nis2-status", "nis2-registered", "nis2-early-warning"],
+    "change of control and foreign jurisdiction": [
+        "parent-company",
+        "control-change-notice",
+        "key-custody",
+        "foreign-government-requests",
+    ],
+    "SBOM and Cyber Resilience Act": ["supply-chain-security", "cra-readiness"],
+    "GIBIT applicability": ["gibit-applies"],
+    "escrow or a SaaS continuity arrangement": ["continuity-arrangement"],
+    "insurance": ["insurance"],
+    "municipal data used for AI": ["data-for-ai"],
+    "shared responsibility and the duty to warn": [
+        "responsibility-matrix",
+        "duty-to-warn",
+        "municipality-admin-accounts",
+    ],
+    "security monitoring versus functional monitoring": ["monitoring-in-contract"],
+    "Dutch assurance practice": [
+        "assurance-criteria",
+        "assurance-user-controls",
+        "iso27001-edition",
+        "iso27001-last-audit",
+    ],
+}
+
+
+@pytest.mark.parametrize("topic", sorted(TOPICS_2026))
+def test_the_full_questionnaire_asks_each_2026_topic(topic: str) -> None:
+    asked = {question.id for question in get_questionnaire("bio2-leverancier").questions()}
+    assert [q for q in TOPICS_2026[topic] if q not in asked] == [], topic
+
+
+def test_an_iso_27001_2013_certificate_is_a_high_finding() -> None:
+    from bot.questionnaires.judge import judge
+
+    questionnaire = get_questionnaire("bio2-leverancier")
+    result = judge(questionnaire, {"iso27001-certified": "yes", "iso27001-edition": "2013"}, {}, date(2026, 12, 3))
+    [finding] = [f for f in result.findings if f.question_id == "iso27001-edition"]
+    assert finding.severity == "high" and finding.reason.nl.startswith("De leverancier geeft aan")
