@@ -1,30 +1,38 @@
 """Deliver due outbox rows: one connection per batch, retries with backoff, permanent failures reported.
 
 How a row is claimed, and why nothing is lost or sent twice:
-- PostgreSQL: each row is taken with `SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1` and stays locked while it is
-  sent; it is marked sent and committed right after the server accepts it, before the next row is taken. Other
-  senders skip locked rows, so no two senders send one mail. A sender killed mid-mail loses its connection, the
-  database rolls back and unlocks the row, and the next run sends it again (with the same Message-ID).
+- PostgreSQL: a batch is claimed in one statement: due rows not claimed by another sender are taken with
+  `FOR UPDATE SKIP LOCKED` (so two senders claiming at once never get the same row) and each gets a session-level
+  advisory lock (`pg_try_advisory_lock(MAIL_CLAIM_KEY, id)`) on the sender's connection, which it keeps after the
+  statement ends. Other senders skip rows whose advisory lock is held. Each row is marked sent (its own autocommit
+  UPDATE, `status = 'pending'` in the condition) right after the server accepts it; the advisory locks are released
+  when the batch ends. A sender killed mid-batch loses its connection, and the database drops its locks at once:
+  the next run sends the rest (and the one mail in flight again, with the same Message-ID).
 - SQLite (one sender at a time): due rows are read in one short transaction, and each is marked sent in its own
   short transaction right after the server accepts it; the database is never locked while talking to the server.
 Either way a crash of the sender re-sends at most the one mail in flight, byte-for-byte the same.
 
-On PostgreSQL the "sent" mark is committed without waiting for the write-ahead log to reach the disk
-(`synchronous_commit = off` for that transaction only): it halves the time per mail. Only a crash of the database
+On PostgreSQL the "sent" marks are committed without waiting for the write-ahead log to reach the disk
+(`synchronous_commit = off` on the sender's connection while it sends a batch). Only a crash of the database
 server itself (not a restart, which flushes the log) can forget the last fraction of a second of marks; those mails
 are then sent again, with the same Message-ID. Nothing is ever lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 from bot.config import setting
 from bot.mail.failures import queue_failure_notices
@@ -75,12 +83,104 @@ _MARK_SENT = (
 )
 
 
-def _due(now: datetime) -> Any:
-    return (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)  # type: ignore[operator]
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)  # type: ignore[arg-type]
+# pg_advisory_lock class of a claimed outbox row ("MAIL" in ASCII); the row's id is the lock's second key. The
+# worker's leader lock uses the one-key form, so the two never meet.
+MAIL_CLAIM_KEY = 0x4D41494C
+
+# Due rows that no other sender has claimed (pg_locks lists every database's locks; advisory locks are per
+# database), locked for the claim only (SKIP LOCKED: two claims never take one row), each then held by this
+# connection's advisory lock until the batch ends.
+_CLAIM = sa.text(
+    """
+    WITH candidate AS MATERIALIZED (
+        SELECT o.id FROM outboxmessage AS o
+        WHERE o.status = 'pending' AND o.next_attempt_at <= :now
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_locks AS l
+              WHERE l.locktype = 'advisory' AND l.classid = :key AND l.objid = o.id AND l.objsubid = 2
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          )
+        ORDER BY o.next_attempt_at, o.id
+        LIMIT :limit
+        FOR UPDATE OF o SKIP LOCKED
     )
+    SELECT o.* FROM outboxmessage AS o JOIN candidate AS c ON c.id = o.id
+    WHERE pg_try_advisory_lock(:key, o.id)
+    """
+)
+
+
+class _Marks:
+    """Marks accepted rows sent on a connection of its own, in a thread, while the next mail's envelope (composing
+    it, MAIL FROM, RCPT TO) is already on its way: the database's round trip overlaps the mail server's.
+
+    The sender calls `settle()` (which waits until every mark is committed) before it hands over the next message
+    (DATA) and before anything else writes, so at any moment at most the one mail in flight is accepted and not
+    marked: a sender killed mid-batch re-sends at most that one. `close()` at the end of the batch.
+    """
+
+    WAITING = 1
+
+    def __init__(self, engine: Engine, now: datetime) -> None:
+        self.engine = engine
+        self.now = now
+        self.queue: queue.Queue[tuple[int, int] | None] = queue.Queue(maxsize=self.WAITING)
+        self.marked = 0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="mail-marks", daemon=True)
+        self.thread.start()
+
+    def add(self, row: Any) -> None:
+        """Queue the mark of `row`; raises the error of an earlier mark (the batch must stop then)."""
+        if self.error is not None:
+            raise self.error
+        self.queue.put((row.id, row.attempts + 1))
+
+    def settle(self) -> None:
+        self.queue.join()
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        postgres = self.engine.dialect.name == "postgresql"
+        with self.engine.connect() as connection:
+            if postgres:
+                connection.exec_driver_sql("SET synchronous_commit TO OFF")  # see the module's docstring
+                connection.commit()
+            try:
+                while True:
+                    items = [self.queue.get()]
+                    # Marks that came in meanwhile go in the same transaction.
+                    with contextlib.suppress(queue.Empty):
+                        while items[-1] is not None:
+                            items.append(self.queue.get_nowait())
+                    marks = [item for item in items if item is not None]
+                    try:
+                        if marks and self.error is None:
+                            params = [{"row_id": i, "sent_at": self.now, "attempts": a} for i, a in marks]
+                            connection.execute(_MARK_SENT, params)
+                            connection.commit()
+                            self.marked += len(marks)
+                    except Exception as error:  # noqa: BLE001 - handed to the sender, which stops the batch
+                        self.error = error
+                        with contextlib.suppress(Exception):
+                            connection.rollback()
+                    finally:
+                        for _ in items:
+                            self.queue.task_done()
+                    if items[-1] is None:
+                        return
+            finally:
+                if postgres:
+                    with contextlib.suppress(DBAPIError):
+                        connection.exec_driver_sql("RESET synchronous_commit")
+                        connection.commit()
 
 
 class _Sender:
@@ -103,8 +203,9 @@ class _Sender:
             self.transport.close()
             self.open = False
 
-    def deliver(self, row: OutboxMessage) -> DeliveryError | None:
-        """Send one row over the batch's connection; None when the server accepted it."""
+    def deliver(self, row: OutboxMessage, *, before_data: Callable[[], None] | None = None) -> DeliveryError | None:
+        """Send one row over the batch's connection; None when the server accepted it. `before_data`: see
+        `Transport.send`."""
         try:
             data = self.composer.compose(row)
         except InvalidAddress as error:
@@ -116,7 +217,11 @@ class _Sender:
                 self.transport.open()
                 self.open = True
             self.transport.send(
-                data, sender=self.composer.sender, recipient=check_address(row.to_addr), message_id=row.message_id
+                data,
+                sender=self.composer.sender,
+                recipient=check_address(row.to_addr),
+                message_id=row.message_id,
+                before_data=before_data,
             )
         except DeliveryError as error:
             if error.connection:
@@ -164,25 +269,23 @@ class _Sender:
             return True
         return False
 
-    def batch_locked(self, batch_size: int) -> int:
-        """PostgreSQL: lock, send, mark and commit one row at a time. Returns how many rows were handled."""
-        handled = 0
-        while handled < batch_size:
-            with Session(self.engine, expire_on_commit=False) as session:
-                row = session.exec(_due(self.now).limit(1).with_for_update(skip_locked=True)).first()
-                if row is None:
-                    return handled
-                handled += 1
-                error = self.deliver(row)
-                self.record(session, row, error)
-                session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))  # see the module's docstring
-                session.commit()
-            if self.after(error):
-                break
-        return handled
+    def batch_claimed(self, batch_size: int) -> int:
+        """PostgreSQL: claim a batch in one statement, send each row and mark it sent at once (see the module's
+        docstring). Returns how many rows were claimed."""
+        with self.engine.connect() as connection:
+            claimer = connection.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                rows = list(claimer.execute(_CLAIM, {"now": self.now, "limit": batch_size, "key": MAIL_CLAIM_KEY}))
+                rows.sort(key=lambda row: (row.next_attempt_at, row.id))  # the claim's join does not keep the order
+                self.send_rows(rows)
+            finally:
+                # Only now, every mark committed: the connection goes back to the pool without this batch's claims.
+                with contextlib.suppress(DBAPIError):
+                    claimer.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+        return len(rows)
 
     def batch_unlocked(self, batch_size: int) -> int:
-        """SQLite: read a batch, then send each row and mark it in its own short transaction."""
+        """SQLite: read a batch in one short transaction, then send each row and mark it in its own."""
         # Plain rows (not ORM objects): loading a batch stays cheap. They have the same attributes.
         with self.engine.connect() as connection:
             due = (
@@ -193,21 +296,31 @@ class _Sender:
             )
             rows: list[Any] = list(connection.execute(due).all())
             connection.commit()
-        # One plain connection marks the accepted rows (the common case, kept cheap); failures, which may queue
-        # notices, get a session of their own. Each commit ends its transaction, so SQLite is not held locked.
-        with self.engine.connect() as connection:
+        self.send_rows(rows)
+        return len(rows)
+
+    def send_rows(self, rows: list[Any]) -> None:
+        """Send `rows` in order; accepted ones are marked by `_Marks`, failures (which may queue notices) in a
+        session of their own once the marks before them are in. Each commit ends its transaction at once."""
+        marks = _Marks(self.engine, self.now)
+        try:
             for row in rows:
-                error = self.deliver(row)
+                # The previous mail's mark is committed before this one's DATA: never two accepted and unmarked.
+                error = self.deliver(row, before_data=marks.settle)
                 if error is None:
-                    self.mark_sent(connection, row)
-                    connection.commit()
+                    marks.add(row)
                     continue
+                marks.settle()
                 with Session(self.engine, expire_on_commit=False) as session:
                     self.record(session, row, error)
                     session.commit()
                 if self.after(error):
                     break
-        return len(rows)
+        finally:
+            try:
+                marks.close()
+            finally:
+                self.report.sent += marks.marked
 
 
 def send_due(*, engine: Engine, config: dict[str, Any], now: datetime, batch_size: int = 100) -> DeliveryReport:
@@ -220,7 +333,7 @@ def send_due(*, engine: Engine, config: dict[str, Any], now: datetime, batch_siz
     while sender.report.stopped is None:
         notices = sender.report.notices
         try:
-            handled = sender.batch_locked(batch_size) if locked else sender.batch_unlocked(batch_size)
+            handled = sender.batch_claimed(batch_size) if locked else sender.batch_unlocked(batch_size)
         finally:
             sender.close()
         # Go on while batches come back full, or when this batch queued delivery-failure notices (due now).

@@ -17,6 +17,7 @@ import hashlib
 import os
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,28 @@ class DeliveryError(Exception):
         self.connection = connection
 
 
+BeforeData = Callable[[], None] | None
+
+
+class _BeforeData:
+    """smtplib's sendmail with a hook between the envelope (MAIL FROM, RCPT TO) and DATA: see `Transport.send`."""
+
+    before_data: BeforeData = None
+
+    def data(self, msg: bytes) -> tuple[int, bytes]:
+        if self.before_data is not None:
+            self.before_data()
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _SMTP(_BeforeData, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_BeforeData, smtplib.SMTP_SSL):  # noqa: N801 - named after smtplib's class
+    pass
+
+
 class MailUrlError(ValueError):
     """MAIL_URL cannot be used; the message says what is wrong with it."""
 
@@ -41,7 +64,12 @@ class MailUrlError(ValueError):
 class Transport(Protocol):
     def open(self) -> None: ...
 
-    def send(self, data: bytes, *, sender: str, recipient: str, message_id: str) -> None: ...
+    def send(
+        self, data: bytes, *, sender: str, recipient: str, message_id: str, before_data: BeforeData = None
+    ) -> None:
+        """Deliver one message. `before_data`, if given, is called right before the message itself is handed over
+        (SMTP: after the envelope, before DATA), so that the caller can finish the previous mail's bookkeeping
+        while the envelope is on its way; if it raises, this message is not handed over."""
 
     def close(self) -> None: ...
 
@@ -60,7 +88,11 @@ class FileTransport:
                 f"cannot create mail folder {self.folder}: {error}", permanent=False, connection=True
             ) from error
 
-    def send(self, data: bytes, *, sender: str, recipient: str, message_id: str) -> None:
+    def send(
+        self, data: bytes, *, sender: str, recipient: str, message_id: str, before_data: BeforeData = None
+    ) -> None:
+        if before_data is not None:
+            before_data()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         suffix = hashlib.sha256(message_id.encode()).hexdigest()[:12]
         target = self.folder / f"{stamp}-{suffix}.eml"
@@ -99,7 +131,7 @@ class SmtpTransport:
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
-        self._connection: smtplib.SMTP | None = None
+        self._connection: _SMTP | _SMTP_SSL | None = None
 
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.settings.cafile)
@@ -107,12 +139,12 @@ class SmtpTransport:
     def open(self) -> None:
         s = self.settings
         where = f"{s.host}:{s.port}"
-        connection: smtplib.SMTP | None = None
+        connection: _SMTP | _SMTP_SSL | None = None
         try:
             if s.implicit_tls:
-                connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls_context())
+                connection = _SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls_context())
             else:
-                connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                connection = _SMTP(s.host, s.port, timeout=s.timeout)
             connection.ehlo()
             if not s.implicit_tls and s.starttls != "never":
                 if connection.has_extn("starttls"):
@@ -144,10 +176,13 @@ class SmtpTransport:
             ) from error
         self._connection = connection
 
-    def send(self, data: bytes, *, sender: str, recipient: str, message_id: str) -> None:
+    def send(
+        self, data: bytes, *, sender: str, recipient: str, message_id: str, before_data: BeforeData = None
+    ) -> None:
         if self._connection is None:
             self.open()
         assert self._connection is not None
+        self._connection.before_data = before_data
         try:
             self._connection.sendmail(sender, [recipient], data)
         except smtplib.SMTPRecipientsRefused as error:
