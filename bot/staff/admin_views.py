@@ -27,6 +27,7 @@ from bot.staff.attention import attention as build_attention
 from bot.staff.auth import login_required, now, scoped_or_404, staff
 from bot.staff.blueprint import bp
 from bot.staff.users import ROLES, UserError, change_role, deactivate_staff_user, ensure_staff_user, list_staff_users
+from bot.web.ids import query_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 REGISTER_EXTENSIONS = (".csv", ".xlsx")
@@ -74,11 +75,6 @@ def attention() -> Any:
 # --- the contract register ------------------------------------------------------------------------------------
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
-
-
 @bp.get("/admin/contracts")
 @admin_required
 def admin_contracts() -> Any:
@@ -86,11 +82,11 @@ def admin_contracts() -> Any:
     organisation_id = staff().organisation_id
     filters = contracts.ContractFilters(
         q=request.args.get("q", "").strip()[:200],
-        supplier_id=_int_arg("supplier"),
+        supplier_id=query_id("supplier"),
         owner=request.args.get("owner", "").strip()[:254],
         tier=request.args.get("tier", ""),
         state=request.args.get("state", "") if request.args.get("state") in contracts.STATES else "",
-        page=_int_arg("page") or 1,
+        page=query_id("page") or 1,
     )
     today = now().date()
     result = contracts.find_contracts(db, organisation_id=organisation_id, filters=filters, today=today)

@@ -36,7 +36,7 @@ from bot.staff.queries import SORT_KEYS, STATUS_FILTERS
 from bot.staff.queries import overview as build_overview
 from bot.staff.texts import questionnaire_titles
 from bot.timeutil import day_start
-from bot.web.ids import parse_id
+from bot.web.ids import query_id
 
 AUDIT_PAGE_SIZE = 200
 
@@ -63,10 +63,6 @@ def _date(field: str) -> date | None:
         ) from None
 
 
-def _int_arg(name: str) -> int | None:
-    return parse_id(request.args.get(name, ""))
-
-
 @bp.get("/")
 @login_required
 def overview() -> Any:
@@ -83,7 +79,7 @@ def overview() -> Any:
         now=moment,
         cycle_name=request.args.get("cycle", ""),
         status=status if status in STATUS_FILTERS else "",
-        supplier_id=_int_arg("supplier"),
+        supplier_id=query_id("supplier"),
         owner=request.args.get("owner", ""),
         severity=severity if severity in set(Severity) else "",
         sort=sort,
@@ -333,7 +329,7 @@ def audit_log() -> Any:
     query = select(AuditLog).where(AuditLog.organisation_id == user.organisation_id)
     action = request.args.get("action", "").strip()
     actor = request.args.get("actor", "").strip()
-    subject = _int_arg("uitvraag")
+    subject = query_id("uitvraag")
     since = _arg_date("from")
     until = _arg_date("to")
     if action:

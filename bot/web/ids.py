@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.routing import BaseConverter, UnicodeConverter, ValidationError
 
 MAX_ID = 2**31 - 1
@@ -23,6 +23,11 @@ def parse_id(raw: Any) -> int | None:
         return None
     value = int(raw)
     return value if 1 <= value <= MAX_ID else None
+
+
+def query_id(name: str) -> int | None:
+    """The query-string argument `name` of the current request as an id (`parse_id`), or None."""
+    return parse_id(request.args.get(name, ""))
 
 
 class IdConverter(BaseConverter):

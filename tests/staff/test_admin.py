@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import select
 
-from bot.models import AuditLog, Contract, StaffUser
+from bot.models import AuditLog, Contract, StaffUser, Uitvraag
 from bot.register import parse_register
 from tests.factories import make_contract, make_staff
 from tests.staff.world import sign_in
@@ -266,7 +266,7 @@ def test_the_attention_page_lists_what_needs_doing_with_links(client, world, oth
 
 
 def admin_urls(app: Any, world: Any) -> list[tuple[str, str]]:
-    values = {"contract_id": world.contract.id, "user_id": world.manager.id}
+    values = {"contract_id": world.contract.id, "user_id": world.manager.id, "supplier_id": world.supplier.id}
     urls = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/staff/admin"):
@@ -292,7 +292,7 @@ def test_an_admin_gets_404_for_every_administration_route_with_another_organisat
     app, client, session, world, other, admin, now
 ):
     sign_in(client, admin, now)
-    form = {"role": "admin", "owner_name": "x", "owner_email": "x@testdorp.nl", "risk_tier": "low",
+    form = {"role": "admin", "old_email": "security@wolk.test", "new_email": "x@x.test", "owner_name": "x", "owner_email": "x@testdorp.nl", "risk_tier": "low",
             "personal_data": "no", "active": "no"}  # fmt: skip
     with_ids = [(m, u) for m, u in admin_urls(app, other) if "<" not in u and re.search(r"/\d+", u)]
     assert len(with_ids) >= 4
@@ -302,7 +302,85 @@ def test_an_admin_gets_404_for_every_administration_route_with_another_organisat
     assert session.get(StaffUser, other.manager.id).role == "contract-manager"
     assert session.get(StaffUser, other.manager.id).active
     assert session.get(Contract, other.contract.id).owner_email == other.contract.owner_email
+    assert session.get(Contract, other.contract.id).supplier_email == "security@wolk.test"
     session.commit()
     for method, url in admin_urls(app, world):
         if method == "GET":
             assert client.get(url).status_code == 200, url
+
+
+def test_the_supplier_list_shows_only_own_suppliers_and_searches_name_and_kvk(client, world, other, admin, now):
+    sign_in(client, admin, now)
+    page = client.get("/staff/admin/suppliers").get_data(as_text=True)
+    assert "Wolk Hosting BV" in page and "Zaakwijs BV" in page and "Anders Cloud BV" not in page
+    assert 'id="suppliers-count">2 ' in page
+    by_kvk = client.get(f"/staff/admin/suppliers?q={world.supplier_b.kvk}").get_data(as_text=True)
+    assert "Zaakwijs BV" in by_kvk and "Wolk Hosting BV" not in by_kvk
+    assert "Zaakwijs" in client.get("/staff/admin/suppliers?q=zaakWIJS").get_data(as_text=True)
+    # An id-like query argument that is no id (F6) is ignored, not a 500.
+    assert client.get("/staff/admin/suppliers?page=%C2%B2").status_code == 200
+    assert client.get("/staff/admin/contracts?supplier=%C2%B2&page=%E2%91%A0").status_code == 200
+
+
+def test_a_supplier_page_shows_contacts_language_services_contracts_and_history(client, world, admin, now):
+    sign_in(client, admin, now)
+    page = client.get(f"/staff/admin/suppliers/{world.supplier.id}").get_data(as_text=True)
+    contacts = page.split('id="supplier-contacts"')[1].split("</table>")[0]
+    assert "security@wolk.test" in contacts and f'href="/staff/admin/contracts/{world.contract.id}"' in contacts
+    assert world.supplier.kvk in page and "Nederlands" in page
+    history = page.split('id="supplier-history"')[1].split("</table>")[0]
+    # Every cycle, newest first: the current one, Q3, and the one three years back.
+    cycles = re.findall(r'href="/staff/uitvragen/\d+">([^<]+)</a>', history)
+    assert cycles[:2] == ["2026-Q4", "2026-Q3"] and len(cycles) == 3
+    assert "Zaakwijs" not in page.split('id="contracts"')[1]
+
+
+def test_a_contact_change_moves_contracts_and_open_uitvragen_and_is_audited(client, session, world, admin, now):
+    sign_in(client, admin, now)
+    response = client.post(
+        f"/staff/admin/suppliers/{world.supplier_b.id}/contacts",
+        data={"old_email": "security@zaak.test", "new_email": "Nieuw@Zaak.test"},
+        follow_redirects=True,
+    )
+    assert "1 contracten en 1 openstaande uitvragen" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Contract, world.contract_b.id).supplier_email == "nieuw@zaak.test"
+    assert session.get(Contract, world.contract.id).supplier_email == "security@wolk.test"
+    overdue = session.get(Uitvraag, world.overdue.id)
+    assert overdue.recipient_email == "nieuw@zaak.test"  # reminders and a resent link go to the new contact
+    answered = session.exec(
+        select(Uitvraag).where(Uitvraag.supplier_id == world.supplier_b.id, Uitvraag.status == "reviewed")
+    ).one()
+    assert answered.recipient_email == "security@zaak.test"  # what was sent stays as it was
+    entry = session.exec(select(AuditLog).where(AuditLog.action == "supplier.contact-changed")).one()
+    assert (entry.actor, entry.organisation_id, entry.subject_id) == (
+        "staff:ada@testdorp.nl",
+        world.organisation.id,
+        world.supplier_b.id,
+    )
+    assert entry.detail["from"] == "security@zaak.test" and entry.detail["to"] == "nieuw@zaak.test"
+    assert entry.detail["contracts"] == [world.contract_b.reference]
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("security@zaak.test", "nieuw-at-zaak", "&#39;nieuw-at-zaak&#39; is geen e-mailadres."),
+        ("iemand@elders.test", "nieuw@zaak.test", "&#39;iemand@elders.test&#39; is geen contactpersoon van Zaakwijs BV"),
+    ],
+)
+def test_a_wrong_contact_change_names_field_and_value_and_changes_nothing(
+    client, session, world, admin, now, old, new, message
+):
+    sign_in(client, admin, now)
+    response = client.post(
+        f"/staff/admin/suppliers/{world.supplier_b.id}/contacts", data={"old_email": old, "new_email": new}
+    )
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Contract, world.contract_b.id).supplier_email == "security@zaak.test"
+    assert session.get(Uitvraag, world.overdue.id).recipient_email == "security@zaak.test"
+    assert not session.exec(select(AuditLog).where(AuditLog.action == "supplier.contact-changed")).all()
+    session.commit()
