@@ -10,7 +10,7 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -118,14 +118,17 @@ RISK_TIERS = {
 TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x"}
 FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", ""}
 SERVICE_NAME_MAX = 300
+# The longest text each column's database field holds (bot/models.py).
+TEXT_MAX = {"organisation": 200, "supplier_name": 200, "contract_ref": 100, "contract_name": 300, "owner_name": 200}
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 
 
 class RegisterError(ValueError):
     """The file cannot be imported; `problems` lists every reason, each naming row, column and value."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], fields: list[str] | None = None) -> None:
         self.problems = problems
+        self.fields = fields or []  # a form's fields the problems are about, in order (empty for a file)
         super().__init__("\n".join(problems))
 
 
@@ -211,6 +214,62 @@ def _normalise_kvk(value: str) -> str | None:
     return None
 
 
+def check_record(
+    cell: Callable[[str], str], bad: Callable[[str, str, str], None], *, has_column: Callable[[str], bool]
+) -> dict[str, Any]:
+    """The register's rules for one contract, wherever it comes from (a file's row, the add-a-contract form).
+
+    `cell(column)` gives the stripped text of a column, `bad(column, value, why)` is told every problem;
+    `has_column` says whether an optional column was given at all. Returns the values read (None where bad).
+    """
+    values: dict[str, Any] = {}
+    for column in ("organisation", "supplier_name", "contract_ref", "contract_name", "owner_name"):
+        values[column] = cell(column)
+        if not values[column]:
+            bad(column, "", "is empty; a value is required")
+        elif len(values[column]) > TEXT_MAX[column]:
+            bad(column, values[column], f"is longer than {TEXT_MAX[column]} characters")
+    kvk = _normalise_kvk(cell("supplier_kvk"))
+    if kvk is None:
+        bad("supplier_kvk", cell("supplier_kvk"), "is not a KvK number (8 digits)")
+    values["supplier_kvk"] = kvk
+    for column in ("supplier_email", "owner_email"):
+        values[column] = emails.normalise(cell(column))
+        if not emails.is_valid(values[column]):
+            bad(column, cell(column), "is not an e-mail address")
+    tier = RISK_TIERS.get(cell("risk_tier").lower())
+    if tier is None:
+        bad("risk_tier", cell("risk_tier"), "is not a risk tier (low/laag, medium/midden, high/hoog)")
+    values["risk_tier"] = tier
+    personal = _parse_bool(cell("personal_data"))
+    if personal is None:
+        bad("personal_data", cell("personal_data"), "is not ja/nee or yes/no")
+    values["personal_data"] = personal
+    start = _parse_date(cell("start_date"))
+    if start is None:
+        bad("start_date", cell("start_date"), "is not a date (31-12-2026 or 2026-12-31)")
+    end = None
+    if cell("end_date"):
+        end = _parse_date(cell("end_date"))
+        if end is None:
+            bad("end_date", cell("end_date"), "is not a date (31-12-2026 or 2026-12-31)")
+        elif start is not None and end < start:
+            bad("end_date", cell("end_date"), f"is before the start date {start.isoformat()}")
+    values["service"] = cell("service") or None
+    if values["service"] is not None and len(values["service"]) > SERVICE_NAME_MAX:
+        bad("service", values["service"], f"is longer than {SERVICE_NAME_MAX} characters")
+    for column in OPTIONAL_COLUMNS:
+        if column in TEXT_OPTIONAL_COLUMNS:
+            continue
+        values[column] = None
+        if has_column(column) and cell(column):
+            values[column] = _parse_bool(cell(column))
+            if values[column] is None:
+                bad(column, cell(column), "is not ja/nee or yes/no")
+    values["start_date"], values["end_date"] = start, end
+    return values
+
+
 def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
     """Parse and validate a register: a CSV as Excel saves it, or an Excel workbook (.xlsx, its first sheet).
 
@@ -266,48 +325,8 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
         def bad(column: str, value: str, why: str, line: int = line) -> None:
             problems.append(f"{source}: row {line}, column {column}: {value!r} {why}")
 
-        values: dict[str, Any] = {}
-        for column in ("organisation", "supplier_name", "contract_ref", "contract_name", "owner_name"):
-            values[column] = cell(column)
-            if not values[column]:
-                bad(column, "", "is empty; a value is required")
-        kvk = _normalise_kvk(cell("supplier_kvk"))
-        if kvk is None:
-            bad("supplier_kvk", cell("supplier_kvk"), "is not a KvK number (8 digits)")
-        values["supplier_kvk"] = kvk
-        for column in ("supplier_email", "owner_email"):
-            values[column] = emails.normalise(cell(column))
-            if not emails.is_valid(values[column]):
-                bad(column, cell(column), "is not an e-mail address")
-        tier = RISK_TIERS.get(cell("risk_tier").lower())
-        if tier is None:
-            bad("risk_tier", cell("risk_tier"), "is not a risk tier (low/laag, medium/midden, high/hoog)")
-        values["risk_tier"] = tier
-        personal = _parse_bool(cell("personal_data"))
-        if personal is None:
-            bad("personal_data", cell("personal_data"), "is not ja/nee or yes/no")
-        values["personal_data"] = personal
-        start = _parse_date(cell("start_date"))
-        if start is None:
-            bad("start_date", cell("start_date"), "is not a date (31-12-2026 or 2026-12-31)")
-        end = None
-        if cell("end_date"):
-            end = _parse_date(cell("end_date"))
-            if end is None:
-                bad("end_date", cell("end_date"), "is not a date (31-12-2026 or 2026-12-31)")
-            elif start is not None and end < start:
-                bad("end_date", cell("end_date"), f"is before the start date {start.isoformat()}")
-        values["service"] = cell("service") or None
-        if values["service"] is not None and len(values["service"]) > SERVICE_NAME_MAX:
-            bad("service", values["service"], f"is longer than {SERVICE_NAME_MAX} characters")
-        for column in OPTIONAL_COLUMNS:
-            if column in TEXT_OPTIONAL_COLUMNS:
-                continue
-            values[column] = None
-            if column in columns and cell(column):
-                values[column] = _parse_bool(cell(column))
-                if values[column] is None:
-                    bad(column, cell(column), "is not ja/nee or yes/no")
+        values = check_record(cell, bad, has_column=lambda column: column in columns)
+        start, end = values.pop("start_date"), values.pop("end_date")
         key = (values["organisation"].lower(), values["contract_ref"].lower())
         if values["contract_ref"] and key in seen:
             bad("contract_ref", values["contract_ref"], f"appears twice for this organisation (also row {seen[key]})")
@@ -319,6 +338,27 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
     if not rows:
         raise RegisterError([f"{source}: the file has a header but no contract rows"])
     return rows
+
+
+def row_from_form(form: Mapping[str, str], *, organisation: Organisation) -> RegisterRow:
+    """One contract typed into the add-a-contract form, for `organisation`, checked by the register's own rules.
+
+    Raises RegisterError naming each wrong field (the register's column name) and its value.
+    """
+    problems: list[str] = []
+    fields: list[str] = []
+
+    def cell(column: str) -> str:
+        return organisation.name if column == "organisation" else str(form.get(column) or "").strip()
+
+    def bad(column: str, value: str, why: str) -> None:
+        problems.append(f"{column}: {value!r} {why}")
+        fields.append(column)
+
+    values = check_record(cell, bad, has_column=lambda column: True)
+    if problems:
+        raise RegisterError(problems, fields)
+    return RegisterRow(line=0, **values)
 
 
 def _slugify(name: str) -> str:
@@ -367,12 +407,19 @@ def only_organisation(rows: list[RegisterRow], organisation: Organisation, *, so
 
 
 def apply_register(
-    session: Session, *, rows: list[RegisterRow], now: datetime, actor: str, organisation_id: int | None = None
+    session: Session,
+    *,
+    rows: list[RegisterRow],
+    now: datetime,
+    actor: str,
+    organisation_id: int | None = None,
+    audited: bool = True,
 ) -> ImportReport:
     """Create or update organisations, suppliers, contracts and contract managers from validated rows.
 
-    `organisation_id` files the audit entry under that organisation (a web upload). The caller commits (or rolls
-    back, for a dry run).
+    `organisation_id` files the audit entry under that organisation (a web upload); `audited=False` leaves the
+    entry to a caller that records its own (a contract added by hand). The caller commits (or rolls back, for a dry
+    run).
     """
     report = ImportReport()
     services = _Services(session)
@@ -477,6 +524,8 @@ def apply_register(
             staff_users[org.id][row.owner_email] = staff
             report.staff_created += 1
             report.changes.append(f"row {row.line}: new contract manager {row.owner_email}")
+    if not audited:
+        return report
     audit.record(
         session,
         now=now,

@@ -21,7 +21,7 @@ from sqlmodel import select
 from bot.db import get_session
 from bot.models import Contract, Organisation, Role, StaffUser, Supplier
 from bot.register import RegisterError, apply_register, only_organisation, parse_register
-from bot.staff import contracts
+from bot.staff import contracts, suppliers
 from bot.staff.actions import ActionError
 from bot.staff.attention import attention as build_attention
 from bot.staff.auth import login_required, now, scoped_or_404, staff
@@ -97,6 +97,40 @@ def admin_contracts() -> Any:
         choices=contracts.filter_choices(db, organisation_id=organisation_id),
         in_force=lambda c: contracts.in_force(c, today),
     )
+
+
+NEW_CONTRACT_DEFAULTS = {"risk_tier": "medium", "personal_data": "no", "cloud_hosted": "no", "active": "yes"}
+
+
+@bp.get("/admin/contracts/new")
+@admin_required
+def admin_contract_new() -> Any:
+    form = dict(NEW_CONTRACT_DEFAULTS)
+    supplier_id = query_id("supplier")
+    if supplier_id is not None:
+        found = suppliers.supplier_of(get_session(), organisation_id=staff().organisation_id, supplier_id=supplier_id)
+        if found is not None:  # "add a contract with this supplier" from its page
+            form |= {"supplier_kvk": found.kvk, "supplier_name": found.name}
+    return render_template("staff/admin_contract_new.html", form=form, problems=[], fields=[])
+
+
+@bp.post("/admin/contracts/new")
+@admin_required
+def admin_contract_add() -> Any:
+    db = get_session()
+    try:
+        contract = contracts.add_contract(
+            db, organisation=_organisation(), form=request.form.to_dict(), now=now(), actor=_actor()
+        )
+    except RegisterError as error:
+        db.rollback()
+        page = render_template(
+            "staff/admin_contract_new.html", form=request.form, problems=error.problems, fields=error.fields
+        )
+        return page, 422
+    db.commit()
+    flash(_("The contract %(reference)s has been added.", reference=contract.reference), "success")
+    return redirect(url_for("staff.admin_contract", contract_id=contract.id))
 
 
 @bp.get("/admin/contracts/<int:contract_id>")

@@ -6,6 +6,7 @@ scoped by organisation here, so another organisation's contract is never found.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from bot.models import (
     Uitvraag,
     UitvraagContract,
 )
+from bot.register import RegisterError, apply_register, row_from_form
 from bot.staff.actions import ActionError
 from bot.staff.users import ensure_staff_user, find_staff_user
 
@@ -239,3 +241,47 @@ def update_contract(
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def add_contract(
+    session: Session, *, organisation: Organisation, form: Mapping[str, str], now: datetime, actor: str
+) -> Contract:
+    """A contract typed in by hand, checked by the register's rules and added as the register import adds one
+    (a new supplier, service or contract manager with it); audited. The caller commits.
+
+    Raises RegisterError naming each wrong field and its value, also for a reference the organisation already has.
+    """
+    row = row_from_form(form, organisation=organisation)
+    taken = session.exec(
+        select(Contract.id).where(
+            Contract.organisation_id == organisation.id,
+            sa.func.lower(Contract.reference) == row.contract_ref.lower(),
+        )
+    ).first()
+    if taken is not None:
+        raise RegisterError(
+            [f"contract_ref: {row.contract_ref!r} is already the reference of a contract; change that one instead"],
+            ["contract_ref"],
+        )
+    report = apply_register(session, rows=[row], now=now, actor=actor, organisation_id=organisation.id, audited=False)
+    contract = session.exec(
+        select(Contract).where(Contract.organisation_id == organisation.id, Contract.reference == row.contract_ref)
+    ).one()
+    record(
+        session,
+        now=now,
+        actor=actor,
+        action="contract.added",
+        organisation_id=organisation.id,
+        subject_type="contract",
+        subject_id=contract.id,
+        detail={
+            "reference": contract.reference,
+            "name": contract.name,
+            "supplier_kvk": row.supplier_kvk,
+            "owner_email": contract.owner_email,
+            "risk_tier": contract.risk_tier,
+            "changes": [change.split(": ", 1)[1] for change in report.changes],
+        },
+    )
+    return contract

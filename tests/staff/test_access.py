@@ -32,6 +32,7 @@ def url_for_rule(rule, world):
         "cycle_name": world.own_cycle.name,
         "contract_id": world.contract.id,
         "user_id": world.manager.id,
+        "supplier_id": world.supplier.id,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the access test does not know how to fill {missing} of {rule.rule}: teach it"

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import select
 
-from bot.models import AuditLog, Contract, StaffUser, Uitvraag
+from bot.models import AuditLog, Contract, Service, StaffUser, Supplier, Uitvraag
 from bot.register import parse_register
 from tests.factories import make_contract, make_staff
 from tests.staff.world import sign_in
@@ -165,7 +165,7 @@ def test_contracts_are_searched_filtered_and_paged(client, session, world, other
     assert count(first) == 32 and "Pagina 1 van 2" in first
     assert "Anders Cloud BV" not in first
     second = client.get("/staff/admin/contracts?page=2").get_data(as_text=True)
-    assert second.count('href="/staff/admin/contracts/') == 32 - 25
+    assert len(re.findall(r'href="/staff/admin/contracts/\d', second)) == 32 - 25
     assert count(client.get("/staff/admin/contracts?state=ended").get_data(as_text=True)) == 3
     found = client.get(f"/staff/admin/contracts?q={world.contract.reference.lower()}").get_data(as_text=True)
     assert count(found) == 1
@@ -384,4 +384,95 @@ def test_a_wrong_contact_change_names_field_and_value_and_changes_nothing(
     assert session.get(Contract, world.contract_b.id).supplier_email == "security@zaak.test"
     assert session.get(Uitvraag, world.overdue.id).recipient_email == "security@zaak.test"
     assert not session.exec(select(AuditLog).where(AuditLog.action == "supplier.contact-changed")).all()
+    session.commit()
+
+
+NEW_CONTRACT = {
+    "contract_ref": "TD-200", "contract_name": "Parkeervergunningen", "service": "", "risk_tier": "high",
+    "personal_data": "yes", "cloud_hosted": "yes", "start_date": "2026-01-01", "end_date": "", "active": "yes",
+    "supplier_kvk": "7654321", "supplier_name": "Parkeren BV", "supplier_email": "Security@Parkeren.test",
+    "owner_name": "Nora Nieuw", "owner_email": "nora@testdorp.nl",
+}  # fmt: skip
+
+
+def test_a_contract_added_by_hand_is_created_with_supplier_service_and_manager_and_audited(
+    client, session, world, admin, now
+):
+    sign_in(client, admin, now)
+    assert client.get("/staff/admin/contracts/new").status_code == 200
+    response = client.post("/staff/admin/contracts/new", data=NEW_CONTRACT)
+    assert response.status_code == 302
+    session.expire_all()
+    contract = session.exec(select(Contract).where(Contract.reference == "TD-200")).one()
+    assert response.headers["Location"].endswith(f"/staff/admin/contracts/{contract.id}")
+    assert (contract.organisation_id, contract.supplier_email, contract.risk_tier) == (
+        world.organisation.id,
+        "security@parkeren.test",
+        "high",
+    )
+    assert contract.personal_data and contract.cloud_hosted and contract.active and contract.end_date is None
+    assert session.get(Supplier, contract.supplier_id).kvk == "07654321"  # Excel's lost leading zero, as the import
+    assert session.get(Service, contract.service_id).name == "Parkeervergunningen"
+    nora = session.exec(select(StaffUser).where(StaffUser.email == "nora@testdorp.nl")).one()
+    assert (nora.role, nora.organisation_id) == ("contract-manager", world.organisation.id)
+    entry = session.exec(select(AuditLog).where(AuditLog.action == "contract.added")).one()
+    assert (entry.actor, entry.subject_id, entry.detail["reference"]) == (
+        "staff:ada@testdorp.nl",
+        contract.id,
+        "TD-200",
+    )
+    assert not session.exec(select(AuditLog).where(AuditLog.action == "register.import")).all()
+    session.commit()
+    page = client.get(f"/staff/admin/contracts/{contract.id}").get_data(as_text=True)
+    assert "Parkeren BV" in page and "Het contract TD-200 is toegevoegd." in page
+
+
+def test_adding_a_contract_with_a_known_suppliers_kvk_uses_that_supplier(client, session, world, admin, now):
+    sign_in(client, admin, now)
+    form = client.get(f"/staff/admin/contracts/new?supplier={world.supplier.id}").get_data(as_text=True)
+    assert f'value="{world.supplier.kvk}"' in form and 'value="Wolk Hosting BV"' in form
+    data = NEW_CONTRACT | {"supplier_kvk": world.supplier.kvk, "supplier_name": "Wolk"}
+    assert client.post("/staff/admin/contracts/new", data=data).status_code == 302
+    session.expire_all()
+    contract = session.exec(select(Contract).where(Contract.reference == "TD-200")).one()
+    assert (
+        contract.supplier_id == world.supplier.id and session.get(Supplier, world.supplier.id).name == "Wolk Hosting BV"
+    )
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    ("changes", "messages"),
+    [
+        ({"owner_email": "nora-at-testdorp"}, ["owner_email: &#39;nora-at-testdorp&#39; is not an e-mail address"]),
+        (
+            {"supplier_kvk": "12ab", "start_date": "morgen", "contract_name": ""},
+            ["supplier_kvk: &#39;12ab&#39; is not a KvK number", "start_date: &#39;morgen&#39; is not a date",
+             "contract_name: &#39;&#39; is empty"],
+        ),
+        ({"end_date": "2025-01-01"}, ["end_date: &#39;2025-01-01&#39; is before the start date 2026-01-01"]),
+        ({"contract_ref": "x" * 101}, ["is longer than 100 characters"]),
+        ({"risk_tier": "extreem"}, ["risk_tier: &#39;extreem&#39; is not a risk tier"]),
+        ({"contract_ref": "ref-WOLK"}, ["contract_ref: &#39;ref-WOLK&#39; is already the reference of a contract"]),
+    ],
+)  # fmt: skip
+def test_a_wrong_new_contract_names_each_field_and_value_and_writes_nothing(
+    client, session, world, admin, now, changes, messages
+):
+    world.contract.reference = "REF-wolk"
+    session.add(world.contract)
+    session.commit()
+    sign_in(client, admin, now)
+    before = contracts_of(session, world.organisation.id)
+    response = client.post("/staff/admin/contracts/new", data=NEW_CONTRACT | changes)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for message in messages:
+        assert message in page
+    for field in changes:
+        assert f'href="#{field}"' in page and f'id="{field}"' in page  # each problem links to its field
+    assert contracts_of(session, world.organisation.id) == before
+    assert not session.exec(select(Supplier).where(Supplier.name == "Parkeren BV")).all()
+    assert not session.exec(select(StaffUser).where(StaffUser.email == "nora@testdorp.nl")).all()
+    assert not session.exec(select(AuditLog).where(AuditLog.action == "contract.added")).all()
     session.commit()
