@@ -15,7 +15,7 @@ from bot.staff import suppliers
 from bot.staff.actions import ActionError
 from bot.staff.admin_views import admin_required
 from bot.staff.auth import now, staff
-from bot.staff.blueprint import bp, lang
+from bot.staff.blueprint import bp
 from bot.web.ids import query_id
 
 
@@ -47,7 +47,7 @@ def _supplier_page(supplier: Supplier, error: ActionError | None = None, form: A
     page = render_template(
         "staff/admin_supplier.html",
         s=data,
-        error=error.text(lang()) if error else None,
+        error=str(error) if error else None,
         error_field=error.field if error else None,
         form=form or {},
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from sqlmodel import Session, col, select
 
 from bot import emails
@@ -174,13 +175,10 @@ def change_contact(
     if not old or not contracts:
         raise ActionError(
             "old_email",
-            f"'{old_email}' is geen contactpersoon van {supplier.name}.",
-            f"'{old_email}' is not a contact of {supplier.name}.",
+            lazy_gettext("'%(address)s' is not a contact of %(supplier)s.", address=old_email, supplier=supplier.name),
         )
     if not emails.is_valid(new):
-        raise ActionError(
-            "new_email", f"'{new_email}' is geen e-mailadres.", f"'{new_email}' is not an e-mail address."
-        )
+        raise ActionError("new_email", lazy_gettext("'%(address)s' is not an e-mail address.", address=new_email))
     if new == old:
         return ContactChange(contracts=[], uitvragen=[])
     for contract in contracts:
