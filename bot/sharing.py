@@ -2,7 +2,7 @@
 
 A supplier that serves many municipalities on one instance would otherwise answer the same BIO2 questionnaire once
 per municipality each cycle. Instead, the regular uitvragen of one cycle that ask one supplier the same
-supplier-wide questionnaire (BIO2 full or light, not the AVG processor module, which is about one municipality's
+supplier-wide questionnaire (BIO2 full, light or update, not the AVG processor module, which is about one municipality's
 contract) for contracts of one service form one declaration:
 
 - the first such uitvraag planned is the lead: its invitation and link go to the supplier as today, and the form
@@ -60,13 +60,14 @@ from bot.models import (
     UitvraagKind,
     UitvraagStatus,
 )
-from bot.questionnaires.selection import BY_RISK_TIER
+from bot.questionnaires.selection import BY_RISK_TIER, UPDATE
 from bot.staff.actions import MailSettings, contracts_of, queue_link_mail
 from bot.staff.queries import contracts_by_uitvraag
 from bot.timeutil import as_utc
 
-# The supplier-wide questionnaires; the AVG processor module is about one municipality's processing agreement.
-SHARED_QUESTIONNAIRES = frozenset(BY_RISK_TIER.values())
+# The supplier-wide questionnaires (the yearly full or light one, and the update between two of them); the AVG
+# processor module is about one municipality's processing agreement.
+SHARED_QUESTIONNAIRES = frozenset({*BY_RISK_TIER.values(), UPDATE})
 OPEN = (UitvraagStatus.PENDING.value, UitvraagStatus.OPENED.value, UitvraagStatus.DRAFT.value)
 ANSWERED = (UitvraagStatus.SUBMITTED.value, UitvraagStatus.REVIEWED.value)
 

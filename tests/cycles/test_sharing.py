@@ -333,3 +333,17 @@ def test_a_later_municipality_whose_contract_needs_more_is_asked_on_its_own(sess
     assert session.get(DeclarationMember, late.id).excluded_at is not None
     own = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == f"invitation:{late.id}:own"))
     assert own.one().to_addr == "security@zaakwerk.nl"
+
+
+def test_the_update_questionnaire_between_two_full_ones_is_shared_too(session, planned, tmp_path):
+    declaration = session.exec(select(Declaration)).one()
+    submit(session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads")
+    # A quarter outside the full questionnaire's month: each municipality gets the short update, asked once.
+    april = NOW.replace(year=NOW.year + 1, month=4, day=7)
+    plan_cycles(session=session, config=planned, now=april)
+    updates = uitvragen(session, "bio2-update")
+    assert set(updates) == set(TOWNS)
+    assert invitations(session)["bio2-update"] == 1
+    shared = session.exec(select(Declaration).where(Declaration.questionnaire_id == "bio2-update")).one()
+    members = session.exec(select(DeclarationMember).where(DeclarationMember.declaration_id == shared.id)).all()
+    assert {m.uitvraag_id for m in members} == {u.id for u in updates.values()}
