@@ -12,7 +12,7 @@ from bot.questionnaires.model import Questionnaire
 
 SIZES = {
     "bio2-leverancier": (45, 100),
-    "bio2-leverancier-licht": (12, 18),
+    "bio2-leverancier-licht": (12, 20),
     "avg-verwerker": (8, 15),
     "bio2-update": (8, 16),
 }
@@ -250,3 +250,9 @@ def test_an_iso_27001_2013_certificate_is_a_high_finding() -> None:
     result = judge(questionnaire, {"iso27001-certified": "yes", "iso27001-edition": "2013"}, {}, date(2026, 12, 3))
     [finding] = [f for f in result.findings if f.question_id == "iso27001-edition"]
     assert finding.severity == "high" and finding.reason.nl.startswith("De leverancier geeft aan")
+
+
+@pytest.mark.parametrize("measure", ["5.20.01", "5.20.04"])
+def test_the_light_questionnaire_asks_what_bio2_asks_of_every_contract(measure: str) -> None:
+    cited = {m for question in get_questionnaire("bio2-leverancier-licht").questions() for m in question.measures}
+    assert measure in cited
