@@ -1,4 +1,4 @@
-"""Schema migrations with Alembic (`migrations/` at the top of the project): `bot db upgrade`."""
+"""Schema migrations with Alembic (`bot/migrations/`, shipped inside the package): `bot db upgrade`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from alembic.config import Config
 from flask import current_app
 from flask.cli import with_appcontext
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"  # package data: shipped inside the wheel
 
 
 def alembic_config(database_url: str) -> Config:

@@ -21,7 +21,7 @@ __all__ = [
     "parse_questionnaire",
 ]
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "questionnaires"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "files"  # package data: shipped inside the wheel
 
 
 def load_questionnaire(path: str | Path, *, check_measures: bool = True) -> Questionnaire:

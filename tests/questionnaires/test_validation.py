@@ -50,7 +50,7 @@ def test_a_valid_file_loads(tmp_path: Path) -> None:
 
 
 def test_directory_refuses_a_file_not_named_after_its_questionnaire(tmp_path: Path) -> None:
-    source = BROKEN.parent.parent.parent / "questionnaires" / "avg-verwerker.toml"
+    source = BROKEN.parent.parent.parent / "bot" / "questionnaires" / "files" / "avg-verwerker.toml"
     (tmp_path / "verwerker.toml").write_bytes(source.read_bytes())
 
     with pytest.raises(QuestionnaireError, match=r"must be named avg-verwerker\.toml"):
