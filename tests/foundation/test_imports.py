@@ -50,6 +50,8 @@ for line in sys.stdin:
 def _modules() -> list[str]:
     names = []
     for path in sorted((ROOT / "bot").rglob("*.py")):
+        if path.is_relative_to(ROOT / "bot" / "migrations"):
+            continue  # Alembic's scripts (package data), run by Alembic, never imported as modules
         parts = path.relative_to(ROOT).with_suffix("").parts
         names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
