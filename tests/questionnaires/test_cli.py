@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.models import QuestionnaireSnapshot
+from bot.questionnaires.loader import DEFAULT_DIRECTORY
 from bot.timeutil import utcnow
 
 BROKEN = Path(__file__).with_name("broken")
@@ -22,7 +23,7 @@ def test_check_passes_on_the_shipped_questionnaires(runner: Any) -> None:
 
 
 def test_check_warns_when_a_file_judges_a_fact_differently_from_a_shipped_file(runner: Any, tmp_path: Path) -> None:
-    shipped = Path(__file__).parents[2] / "questionnaires" / "avg-verwerker.toml"
+    shipped = DEFAULT_DIRECTORY / "avg-verwerker.toml"
     text = shipped.read_text(encoding="utf-8").replace('id = "avg-verwerker"', 'id = "avg-verwerker-regio"', 1)
     lenient = tmp_path / "avg-verwerker-regio.toml"
     lenient.write_text(text.replace("above = 72\n", "above = 96\n", 1), encoding="utf-8")
