@@ -64,7 +64,7 @@ def test_check_refuses_a_file_changed_without_a_new_version(runner: Any, session
 
 
 def test_check_refuses_a_prefill_from_that_names_no_questionnaire(runner: Any, tmp_path: Path) -> None:
-    text = (Path(__file__).parents[2] / "questionnaires" / "bio2-update.toml").read_text(encoding="utf-8")
+    text = (DEFAULT_DIRECTORY / "bio2-update.toml").read_text(encoding="utf-8")
     path = tmp_path / "bio2-update.toml"
     path.write_text(text.replace('prefill_from = ["bio2-leverancier",', 'prefill_from = ["bio2-leveranicer",'), "utf-8")
     result = runner.invoke(args=["questionnaires", "check", "--no-db", str(path)])
