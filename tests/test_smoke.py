@@ -3,7 +3,7 @@
 from sqlmodel import func, select
 
 from bot.models import Organisation
-from tests.factories import make_organisation
+from tests.support.factories import make_organisation
 
 
 def test_health_check_answers_ok(client):

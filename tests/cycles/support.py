@@ -1,14 +1,11 @@
-"""Helpers for the cycle tests: a supplier answering (through the supplier form's functions), the `bot` command in a
-subprocess, and counting what was mailed to whom."""
+"""Helpers for the cycle tests: the `bot` command in a subprocess, a large register written in bulk, and counting
+what was mailed to whom. Suppliers answer through tests/support/factories.py (`supplier_submits`)."""
 
 from __future__ import annotations
 
-import io
 import os
-import secrets
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,73 +17,11 @@ from bot.models import (
     Contract,
     LadderStep,
     OutboxMessage,
-    Uitvraag,
     UitvraagContract,
 )
-from bot.questionnaires.examples import best_answers
-from bot.supplier.drafts import add_evidence, save_answers
-from bot.supplier.state import load_state
-from bot.supplier.submission import submit as supplier_submit
 from tests.support.mail import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-ACTOR = "supplier:test"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def submit(
-    session: Session,
-    uitvraag: Uitvraag,
-    *,
-    now: datetime,
-    answers: dict[str, Any] | None = None,
-    expires_on: date | None = None,
-    upload_dir: str | Path | None = None,
-) -> Uitvraag:
-    """The supplier submits through the supplier form's own functions: best answers with `answers` overriding
-    them, one PDF per evidence question (expiring on `expires_on` where the question asks for a date), then the
-    real submission (frozen, judged, receipt queued)."""
-    uitvraag_id = uitvraag.id
-    assert uitvraag_id is not None
-    session.commit()  # end the test's reads: saving takes SQLite's write lock
-    state = load_state(session, uitvraag_id=uitvraag_id)
-    values, evidence = best_answers(state.questionnaire, now.date(), state.facts)
-    values.update(answers or {})
-    in_scope = {q.id for q in state.questionnaire.questions() if state.in_scope(q)}
-    values = {k: v for k, v in values.items() if k in in_scope}
-    errors = save_answers(session, state=state, values=values, now=now, actor=ACTOR, atomic=True)
-    assert not errors, errors
-    folder = str(upload_dir) if upload_dir is not None else tempfile.mkdtemp(prefix="uploads-")
-    for question_id in (q for q in evidence if q in in_scope):
-        question = state.questionnaire.question(question_id)
-        add_evidence(
-            session,
-            state=state,
-            question_id=question_id,
-            stream=io.BytesIO(PDF + secrets.token_bytes(8)),
-            filename=f"{question_id}.pdf",
-            expires_on=(expires_on or evidence[question_id][0].expires_on) if question.expiry else None,
-            upload_dir=folder,
-            max_bytes=1024 * 1024,
-            now=now,
-            actor=ACTOR,
-        )
-    session.commit()
-    attestation = {"name": "Sam Leverancier", "role": "Security officer", "email": uitvraag.recipient_email}
-    supplier_submit(
-        session,
-        uitvraag_id=uitvraag_id,
-        attestation={**attestation, "truthful": True},
-        now=now,
-        actor=ACTOR,
-        base_url="http://localhost",
-        secret_key=TEST_SECRET_KEY,  # the app's, so the receipt mail's sealed link opens at delivery
-        upload_dir=folder,
-    )
-    session.expire_all()
-    submitted = session.get(Uitvraag, uitvraag_id)
-    assert submitted is not None
-    return submitted
 
 
 def bot_env(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, str]:

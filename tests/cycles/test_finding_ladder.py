@@ -16,8 +16,8 @@ from bot.questionnaires.judge import judge_question
 from bot.questionnaires.model import Question
 from bot.staff.acceptance import AcceptanceLimits, decide_acceptance, propose_acceptance
 from bot.supplier.state import load_state
-from tests.cycles.support import steps, submit
-from tests.factories import make_contract, make_organisation, make_staff
+from tests.cycles.support import steps
+from tests.support.factories import make_contract, make_organisation, make_staff, supplier_submits
 
 OCT_1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 SUBMITTED_AT = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ def _open(session: Session, uitvraag: Uitvraag, severity: str) -> list[Finding]:
 
 def test_fourteen_high_findings_reach_the_owner_in_one_digest_and_not_the_ciso(session: Session, app: Any) -> None:
     uitvraag, _ = _setup(session, app)
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 14))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 14))
     highs = _open(session, uitvraag, "high")
     assert len(highs) >= 14 and not _open(session, uitvraag, "critical")
     assert uitvraag.score is not None and uitvraag.score > 60  # the old score threshold would have stayed silent
@@ -103,7 +103,7 @@ def test_fourteen_high_findings_reach_the_owner_in_one_digest_and_not_the_ciso(s
 
 def test_an_untouched_high_finding_climbs_to_the_ciso_after_ciso_escalation_days(session: Session, app: Any) -> None:
     uitvraag, _ = _setup(session, app)
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
     told = SUBMITTED_AT + timedelta(minutes=5)
     assert sweep(session=session, config=app.config, now=told).findings == 1
     days = int(app.config["CISO_ESCALATION_DAYS"])
@@ -118,7 +118,7 @@ def test_an_untouched_high_finding_climbs_to_the_ciso_after_ciso_escalation_days
 
 def test_high_findings_someone_accepted_do_not_climb_to_the_ciso(session: Session, app: Any) -> None:
     uitvraag, _ = _setup(session, app)
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
     assert sweep(session=session, config=app.config, now=SUBMITTED_AT + timedelta(minutes=5)).findings == 1
     for finding in _open(session, uitvraag, "high"):
         finding.status, finding.accepted_until, finding.accepted_reason = (
@@ -133,7 +133,7 @@ def test_high_findings_someone_accepted_do_not_climb_to_the_ciso(session: Sessio
 
 def test_one_critical_finding_reaches_owner_and_ciso_in_the_same_sweep(session: Session, app: Any) -> None:
     uitvraag, _ = _setup(session, app)
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "critical", 1))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "critical", 1))
     assert len(_open(session, uitvraag, "critical")) == 1
 
     report = sweep(session=session, config=app.config, now=SUBMITTED_AT + timedelta(minutes=5))
@@ -146,7 +146,7 @@ def test_one_critical_finding_reaches_owner_and_ciso_in_the_same_sweep(session: 
 
 def test_two_high_findings_wait_until_one_stays_open_past_its_deadline(session: Session, app: Any) -> None:
     uitvraag, _ = _setup(session, app)
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 2))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 2))
     assert len(_open(session, uitvraag, "high")) == 2
     days = int(app.config["HIGH_FINDING_DAYS"])
     for moment in (SUBMITTED_AT + timedelta(minutes=5), SUBMITTED_AT + timedelta(days=days, seconds=-1)):
@@ -157,7 +157,7 @@ def test_two_high_findings_wait_until_one_stays_open_past_its_deadline(session: 
 def test_the_light_questionnaires_worst_non_critical_answers_escalate(session: Session, app: Any) -> None:
     uitvraag, _ = _setup(session, app, risk_tier="low")
     assert "licht" in uitvraag.questionnaire_id
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
     assert not _open(session, uitvraag, "critical")
     report = sweep(session=session, config=app.config, now=SUBMITTED_AT + timedelta(minutes=5))
     assert report.findings == 1 and [m.to_addr for m in _digests(session)] == [OWNER]
@@ -181,7 +181,7 @@ def test_a_lapsed_critical_acceptance_comes_back_to_the_owner_and_the_ciso(sessi
     uitvraag, org = _setup(session, app)
     manager = make_staff(session, organisation=org, email=OWNER, role="contract-manager", name="Olga")
     ciso = session.exec(select(StaffUser).where(StaffUser.email == CISO)).one()
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "critical", 1))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "critical", 1))
     told = SUBMITTED_AT + timedelta(minutes=5)
     assert sweep(session=session, config=app.config, now=told).ciso_findings == 1
     [critical] = _open(session, uitvraag, "critical")
@@ -211,7 +211,7 @@ def test_a_lapsed_critical_acceptance_comes_back_to_the_owner_and_the_ciso(sessi
 
 def test_a_lapsed_high_acceptance_comes_back_to_the_owner_only(session: Session, app: Any) -> None:
     uitvraag, org = _setup(session, app)
-    submit(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
+    supplier_submits(session, uitvraag, now=SUBMITTED_AT, answers=_weak_answers(session, uitvraag, "high", 3))
     assert sweep(session=session, config=app.config, now=SUBMITTED_AT + timedelta(minutes=5)).findings == 1
     for finding in _open(session, uitvraag, "high"):
         finding.status, finding.accepted_until, finding.accepted_reason = ("accepted", date(2026, 11, 30), "tijdelijk")

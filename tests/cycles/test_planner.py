@@ -23,8 +23,7 @@ from bot.models import (
     Uitvraag,
     UitvraagContract,
 )
-from tests.cycles.support import submit
-from tests.factories import make_contract, make_organisation, make_supplier
+from tests.support.factories import make_contract, make_organisation, make_supplier, supplier_submits
 from tests.support.mail import sent_text
 
 OCT_1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -176,7 +175,7 @@ def test_the_draft_is_prefilled_from_the_last_submission(session: Session, app: 
     make_contract(session, organisation=org, risk_tier="low")
     plan_cycles(session=session, config=app.config, now=datetime(2026, 7, 1, tzinfo=UTC))
     [q3] = _uitvragen(session)
-    submit(
+    supplier_submits(
         session,
         q3,
         now=datetime(2026, 7, 10, tzinfo=UTC),
@@ -202,7 +201,9 @@ def test_an_expired_certificate_is_not_carried_over(session: Session, app: Any) 
     make_contract(session, risk_tier="low")
     plan_cycles(session=session, config=app.config, now=datetime(2026, 7, 1, tzinfo=UTC))
     [q3] = _uitvragen(session)
-    submit(session, q3, now=datetime(2026, 7, 10, tzinfo=UTC), expires_on=date(2026, 9, 30), upload_dir=upload_dir)
+    supplier_submits(
+        session, q3, now=datetime(2026, 7, 10, tzinfo=UTC), expires_on=date(2026, 9, 30), upload_dir=upload_dir
+    )
     plan_cycles(session=session, config=app.config, now=NEXT_FULL)  # January: the yearly questionnaire again
     q4 = _uitvragen(session)[-1]
     assert session.exec(select(EvidenceFile).where(EvidenceFile.uitvraag_id == q4.id)).all() == []

@@ -12,8 +12,8 @@ from bot.access import extend_tokens, lookup_token
 from bot.cycles.planner import plan_cycles
 from bot.cycles.sweep import sweep
 from bot.models import Finding, LadderStep, OutboxMessage, Uitvraag
-from tests.cycles.support import mails_by_recipient, steps, submit
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
+from tests.cycles.support import mails_by_recipient, steps
+from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier, supplier_submits
 from tests.support.mail import sent_text
 
 OCT_1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # deadline: 31 October, end of day
@@ -74,7 +74,7 @@ def test_a_submitted_uitvraag_gets_no_reminder_and_no_escalation(session: Sessio
     make_contract(session)
     make_staff(session, organisation=make_organisation(session), email="ciso@gemeente.test")
     plan_cycles(session=session, config=app.config, now=OCT_1)
-    submit(session, _only_uitvraag(session), now=at(10, 5))
+    supplier_submits(session, _only_uitvraag(session), now=at(10, 5))
     for moment in (at(10, 17), at(10, 28), at(11, 2), at(11, 20)):
         report = sweep(session=session, config=app.config, now=moment)
         assert report.reminders == report.owner_overdue == report.ciso_overdue == report.findings == 0
@@ -177,7 +177,7 @@ def test_a_critical_finding_escalates_to_every_owner_with_the_findings(session: 
     make_staff(session, organisation=org, email="piet@gemeente.test", role="contract-manager")
     plan_cycles(session=session, config=app.config, now=OCT_1)
     uitvraag = _only_uitvraag(session)
-    submit(session, uitvraag, now=at(10, 10), answers={"mfa-admin": "no"})
+    supplier_submits(session, uitvraag, now=at(10, 10), answers={"mfa-admin": "no"})
 
     report = sweep(session=session, config=app.config, now=at(10, 10, 10))
     assert report.findings == 2 and report.digests == 2
@@ -191,7 +191,7 @@ def test_an_accepted_finding_waits_until_its_acceptance_ends(session: Session, a
     make_contract(session)
     plan_cycles(session=session, config=app.config, now=OCT_1)
     uitvraag = _only_uitvraag(session)
-    submit(session, uitvraag, now=at(10, 10), answers={"mfa-admin": "no"})
+    supplier_submits(session, uitvraag, now=at(10, 10), answers={"mfa-admin": "no"})
     # The owner accepts the risk until the end of November before the sweep runs.
     for finding in session.exec(select(Finding).where(Finding.uitvraag_id == uitvraag.id)):
         finding.status, finding.accepted_until, finding.accepted_reason = "accepted", date(2026, 11, 30), "MFA komt"
@@ -211,10 +211,12 @@ def test_an_expiring_certificate_is_requested_again_and_escalated_once_lapsed(se
     make_contract(session, risk_tier="low")
     plan_cycles(session=session, config=app.config, now=datetime(2026, 7, 1, tzinfo=UTC))
     q3 = _only_uitvraag(session)
-    submit(session, q3, now=datetime(2026, 7, 5, tzinfo=UTC), expires_on=date(2026, 12, 31), upload_dir=upload_dir)
+    supplier_submits(
+        session, q3, now=datetime(2026, 7, 5, tzinfo=UTC), expires_on=date(2026, 12, 31), upload_dir=upload_dir
+    )
     plan_cycles(session=session, config=app.config, now=OCT_1)  # Q4 carries the same certificate over
     q4 = session.exec(select(Uitvraag).where(Uitvraag.id != q3.id)).one()
-    submit(session, q4, now=at(10, 5), expires_on=date(2026, 12, 31), upload_dir=upload_dir)
+    supplier_submits(session, q4, now=at(10, 5), expires_on=date(2026, 12, 31), upload_dir=upload_dir)
 
     assert sweep(session=session, config=app.config, now=at(10, 31)).evidence_requests == 0  # 61 days left
     report = sweep(session=session, config=app.config, now=at(11, 1))
@@ -246,10 +248,10 @@ def test_a_renewed_certificate_ends_the_requests(session: Session, app: Any) -> 
     make_contract(session, risk_tier="low")
     plan_cycles(session=session, config=app.config, now=OCT_1)
     q4 = _only_uitvraag(session)
-    submit(session, q4, now=at(10, 5), expires_on=date(2026, 12, 31), upload_dir=upload_dir)
+    supplier_submits(session, q4, now=at(10, 5), expires_on=date(2026, 12, 31), upload_dir=upload_dir)
     sweep(session=session, config=app.config, now=at(11, 2))
     request = session.exec(select(Uitvraag).where(Uitvraag.kind == "evidence")).one()
-    submit(session, request, now=at(11, 10), expires_on=date(2027, 12, 31), upload_dir=upload_dir)
+    supplier_submits(session, request, now=at(11, 10), expires_on=date(2027, 12, 31), upload_dir=upload_dir)
     for moment in (at(11, 11), at(12, 15), datetime(2027, 1, 2, tzinfo=UTC)):
         report = sweep(session=session, config=app.config, now=moment)
         assert report.evidence_requests == report.evidence_lapsed == report.owner_overdue == 0

@@ -18,7 +18,7 @@ from bot.cycles.planner import plan_cycles
 from bot.cycles.sweep import sweep
 from bot.models import OutboxMessage, ReviewCycle, Uitvraag
 from tests.cycles.support import ROOT, bot_command, bot_env
-from tests.factories import make_contract, make_organisation
+from tests.support.factories import make_contract, make_organisation
 
 
 def _wait_for(condition: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:

@@ -11,8 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.models import Contract, Finding, LadderStep, OutboxMessage, ReviewCycle, Uitvraag, UitvraagContract
-from tests.cycles.support import submit
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
+from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier, supplier_submits
 
 
 def _register(session: Session) -> None:
@@ -73,35 +72,41 @@ def test_a_year_of_review_cycles(app: Any, session: Session, runner: Any, tmp_pa
     # What the suppliers (and one owner) do, on the morning of these days, before the worker's tick.
     actions = {
         date(2027, 1, 10): [
-            lambda now: submit(session, _open(session, "Zaakwerk BV", full), now=now, upload_dir=uploads),
-            lambda now: submit(session, _open(session, "Zaakwerk BV", processor), now=now, upload_dir=uploads),
+            lambda now: supplier_submits(session, _open(session, "Zaakwerk BV", full), now=now, upload_dir=uploads),
+            lambda now: supplier_submits(
+                session, _open(session, "Zaakwerk BV", processor), now=now, upload_dir=uploads
+            ),
             # Printerij's certificate expires on 30 June.
-            lambda now: submit(
+            lambda now: supplier_submits(
                 session,
                 _open(session, "Printerij NV", light),
                 now=now,
                 expires_on=date(2027, 6, 30),
                 upload_dir=uploads,
             ),
-            lambda now: submit(
+            lambda now: supplier_submits(
                 session, _open(session, "Oudsys BV", full), now=now, answers={"mfa-admin": "no"}, upload_dir=uploads
             ),
         ],
         date(2027, 4, 10): [
-            lambda now: submit(
+            lambda now: supplier_submits(
                 session, _open(session, "Zaakwerk BV", full), now=now, answers={"mfa-admin": "no"}, upload_dir=uploads
             ),
-            lambda now: submit(session, _open(session, "Zaakwerk BV", processor), now=now, upload_dir=uploads),
+            lambda now: supplier_submits(
+                session, _open(session, "Zaakwerk BV", processor), now=now, upload_dir=uploads
+            ),
         ],
         date(2027, 7, 10): [
-            lambda now: submit(
+            lambda now: supplier_submits(
                 session, _open(session, "Cloudly Ltd", full), now=now, answers={"mfa-admin": "no"}, upload_dir=uploads
             )
         ],
         date(2027, 7, 13): [accept_cloudly_findings],
         date(2027, 10, 5): [
-            lambda now: submit(session, _open(session, "Zaakwerk BV", full), now=now, upload_dir=uploads),
-            lambda now: submit(session, _open(session, "Zaakwerk BV", processor), now=now, upload_dir=uploads),
+            lambda now: supplier_submits(session, _open(session, "Zaakwerk BV", full), now=now, upload_dir=uploads),
+            lambda now: supplier_submits(
+                session, _open(session, "Zaakwerk BV", processor), now=now, upload_dir=uploads
+            ),
         ],
     }
 

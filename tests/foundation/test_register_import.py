@@ -9,7 +9,7 @@ from sqlmodel import func, select
 
 from bot.models import AuditLog, Contract, Organisation, StaffUser, Supplier
 from bot.register import RegisterError, import_register, parse_register
-from tests.factories import NOW
+from tests.support.factories import NOW
 
 HEADER_NL = (
     "Gemeente;Leverancier;KvK-nummer;E-mail leverancier;Contractnummer;Contractnaam;Contracteigenaar;"

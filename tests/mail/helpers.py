@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import subprocess
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,8 @@ from sqlmodel import Session, select
 
 from bot.mail.kinds import KINDS
 from bot.mail.outbox import enqueue
-from bot.models import (
-    Contract,
-    OutboxMessage,
-    QuestionnaireSnapshot,
-    Uitvraag,
-    UitvraagContract,
-)
-from tests.factories import NOW, make_contract, make_cycle
+from bot.models import OutboxMessage, Uitvraag
+from tests.support.factories import NOW
 from tests.support.mail import TEST_SECRET_KEY
 from tests.support.smtp import CollectingHandler, SmtpServer
 
@@ -121,47 +115,6 @@ class TestSmtpServer(SmtpServer):
 
     def message_ids(self) -> Counter[str]:
         return Counter(str(message["Message-ID"]) for message in self.messages)
-
-
-def make_uitvraag(
-    session: Session, *, contracts: list[Contract] | None = None, recipient: str = "security@leverancier.test"
-) -> Uitvraag:
-    """An uitvraag for the current cycle covering `contracts` (one new contract by default)."""
-    contracts = contracts or [make_contract(session)]
-    snapshot = session.exec(select(QuestionnaireSnapshot)).first()
-    if snapshot is None:
-        snapshot = QuestionnaireSnapshot(
-            questionnaire_id="bio2", version="1", content_hash="0" * 64, content="", created_at=NOW
-        )
-        session.add(snapshot)
-    cycle = make_cycle(session)
-    first = contracts[0]
-    rounds = session.exec(select(Uitvraag).where(Uitvraag.supplier_id == first.supplier_id)).all()
-    uitvraag = Uitvraag(
-        organisation_id=first.organisation_id,
-        supplier_id=first.supplier_id,
-        cycle_id=cycle.id,
-        questionnaire_id="bio2",
-        snapshot_id=snapshot.id,
-        follow_up_number=len(rounds),
-        recipient_email=recipient,
-        deadline=NOW + timedelta(days=30),
-        created_at=NOW,
-    )
-    session.add(uitvraag)
-    session.flush()
-    for contract in contracts:
-        session.add(
-            UitvraagContract(
-                uitvraag_id=uitvraag.id,
-                contract_id=contract.id,
-                questionnaire_id="bio2",
-                cycle_id=cycle.id,
-                follow_up_number=uitvraag.follow_up_number,
-            )
-        )
-    session.commit()
-    return uitvraag
 
 
 def queue(

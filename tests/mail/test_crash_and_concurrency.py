@@ -14,8 +14,8 @@ import pytest
 
 from bot.db import make_engine
 from bot.mail.delivery import send_due
-from tests.factories import NOW
 from tests.mail.helpers import MAIL_FROM, TestHandler, TestSmtpServer, queue_many, statuses
+from tests.support.factories import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from sqlmodel import select
 from bot.cli import cli
 from bot.mail.delivery import retry_delay, send_due
 from bot.models import OutboxMessage
-from tests.factories import NOW, make_contract, make_supplier
-from tests.mail.helpers import TestHandler, TestSmtpServer, make_uitvraag, queue, queue_many, statuses
+from tests.mail.helpers import TestHandler, TestSmtpServer, queue, queue_many, statuses
+from tests.support.factories import NOW, make_contract, make_supplier, make_uitvraag
 from tests.support.smtp import free_port
 
 
@@ -143,7 +143,9 @@ def test_550_for_one_recipient_fails_only_that_mail_and_tells_the_contract_owner
             make_contract(session, supplier=supplier, owner_email="olga@gemeente.test", owner_name="Olga Eigenaar"),
             make_contract(session, supplier=supplier, owner_email="piet@gemeente.test", owner_name="Piet Beheer"),
         ]
-        uitvraag = make_uitvraag(session, contracts=contracts, recipient="gone@leverancier.test")
+        uitvraag = make_uitvraag(
+            session, contracts=contracts, recipient="gone@leverancier.test", now=NOW, invitation=False
+        ).uitvraag
         good_before = queue(session, to="ok1@leverancier.test", kind="invitation")
         bad = queue(session, to="gone@leverancier.test", kind="invitation", uitvraag=uitvraag)
         good_after = queue(session, to="ok2@leverancier.test", kind="invitation")
@@ -202,7 +204,7 @@ def test_waits_double_from_the_first_to_the_maximum():
 
 def test_gives_up_after_the_configured_hours_and_tells_the_owner_once(app, session):
     app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}?timeout=2"  # nobody listens
-    uitvraag = make_uitvraag(session)
+    uitvraag = make_uitvraag(session, now=NOW, invitation=False).uitvraag
     row = queue(session, to="security@leverancier.test", kind="reminder", uitvraag=uitvraag)
 
     assert _send(app, session, now=NOW + timedelta(hours=71)).retrying == 1

@@ -8,8 +8,8 @@ from bot.mail.delivery import send_due
 from bot.mail.kinds import KINDS
 from bot.mail.message import build_message
 from bot.models import OutboxMessage
-from tests.factories import NOW
 from tests.mail.helpers import MAIL_FROM, queue
+from tests.support.factories import NOW
 from tests.support.mail import TEST_SECRET_KEY
 
 EVIL = "Leverancier BV\r\nBcc: attacker@evil.example\nX-Injected: yes"

@@ -12,8 +12,8 @@ import pytest
 
 from bot.mail.delivery import send_due
 from bot.mail.transports import FileTransport, MailUrlError, SmtpTransport, transport_for
-from tests.factories import NOW
 from tests.mail.helpers import TestSmtpServer, queue, queue_many, statuses
+from tests.support.factories import NOW
 
 PASSWORD = "p@ss:w/rd 1"
 

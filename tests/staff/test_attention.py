@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from bot.models import EvidenceFile, Finding, OutboxMessage
 from bot.staff.attention import attention
-from tests.factories import NOW, make_contract, make_cycle, make_organisation, make_staff, make_supplier
 from tests.staff.world import make_uitvraag, snapshot
+from tests.support.factories import NOW, make_contract, make_cycle, make_organisation, make_staff, make_supplier
 
 
 def _finding(session, uitvraag, question, severity, status="open", accepted_until=None):

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from bot.models import AuditLog, OutboxMessage, SignInToken
 from bot.staff.signin import SignInState, check_signin_token, redeem_signin_token, request_signin_links
-from tests.factories import make_organisation, make_staff
 from tests.staff.world import sign_in
+from tests.support.factories import make_organisation, make_staff
 from tests.support.mail import TEST_SECRET_KEY, mail_signin_requests, sent_text
 
 LINK = re.compile(r"http://localhost/staff/signin/([A-Za-z0-9_-]{43})")

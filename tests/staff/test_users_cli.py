@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.models import AuditLog, StaffUser
-from tests.factories import make_organisation, make_staff
+from tests.support.factories import make_organisation, make_staff
 
 
 def test_user_add_creates_then_updates(runner, session):

@@ -31,7 +31,7 @@ from bot.models import (
 from bot.questionnaires.loader import parse_questionnaire
 from bot.questionnaires.snapshots import ensure_snapshot
 from bot.staff.sessions import SESSION_SEEN, start_session
-from tests.factories import make_contract, make_cycle, make_organisation, make_staff, make_supplier
+from tests.support.factories import make_contract, make_cycle, make_organisation, make_staff, make_supplier
 
 XSS = '<script>alert("xss")</script>'
 

@@ -8,7 +8,8 @@ import yaml
 from sqlmodel import select
 
 from bot.models import Answer, Submission
-from tests.supplier.helpers import expiry_in, make_uitvraag, pdf_bytes, png_bytes, rows
+from tests.supplier.helpers import expiry_in, pdf_bytes, png_bytes, rows
+from tests.support.factories import make_uitvraag
 
 ATTESTATION = {"name": "Sam Leverancier", "role": "CISO", "email": "sam@leverancier.test", "truthful": True}
 

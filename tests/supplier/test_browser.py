@@ -13,7 +13,8 @@ from sqlmodel import select
 from bot.mail.delivery import send_due
 from bot.models import Answer, EvidenceFile, Submission
 from bot.timeutil import utcnow
-from tests.supplier.helpers import expiry_in, make_uitvraag, pdf_bytes, rows
+from tests.supplier.helpers import expiry_in, pdf_bytes, rows
+from tests.support.factories import make_uitvraag
 
 pytestmark = pytest.mark.browser
 
@@ -175,7 +176,7 @@ def test_the_link_problem_pages_are_accessible(live_server, session, page):
 
 def test_on_a_phone_the_form_fits_the_screen_and_stays_accessible(live_server, session, browser):
     from bot.questionnaires.loader import parse_questionnaire
-    from tests.supplier.helpers import QUESTIONNAIRE_FILE
+    from tests.support.factories import QUESTIONNAIRE_FILE
 
     # Dutch compounds as long as the real questionnaires' ("gegevensbeschermingseffectbeoordeling").
     text = QUESTIONNAIRE_FILE.read_text(encoding="utf-8")

@@ -9,7 +9,8 @@ import requests
 from sqlmodel import select
 
 from bot.models import Finding, OutboxMessage, Submission
-from tests.supplier.helpers import make_uitvraag, rows
+from tests.supplier.helpers import rows
+from tests.support.factories import make_uitvraag
 
 ATTESTATION = {"name": "Sam Leverancier", "role": "CISO", "email": "sam@leverancier.test", "truthful": "yes"}
 ANSWERS = {"has-iso": "no", "notice-hours": 4, "mfa": "yes", "controls": ["backups"]}

@@ -8,7 +8,8 @@ import json
 from sqlmodel import select
 
 from bot.models import Answer, AuditLog, EvidenceFile, Finding, OutboxMessage, Submission, Uitvraag, UitvraagStatus
-from tests.supplier.helpers import docx_bytes, expiry_in, fetch, make_uitvraag, pdf_bytes, png_bytes, rows
+from tests.supplier.helpers import docx_bytes, expiry_in, fetch, pdf_bytes, png_bytes, rows
+from tests.support.factories import make_uitvraag
 
 
 def opened(client, session, **kwargs):

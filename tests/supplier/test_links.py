@@ -12,7 +12,7 @@ from bot.models import AccessToken, AuditLog, Uitvraag, UitvraagStatus
 from bot.ratelimit import count
 from bot.supplier.links import GUESS_LIMIT, guess_key, present_token
 from bot.timeutil import utcnow
-from tests.supplier.helpers import GRACE_DAYS, make_uitvraag
+from tests.support.factories import GRACE_DAYS, make_uitvraag
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 

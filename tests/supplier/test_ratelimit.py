@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bot.ratelimit import count, exceeded, hit, window_start
 from bot.timeutil import utcnow
-from tests.supplier.helpers import make_uitvraag
+from tests.support.factories import make_uitvraag
 
 
 def test_hits_count_per_key_and_window(session):

@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from bot.models import OutboxMessage, Submission
 from bot.supplier.receipt_links import sign_receipt
-from tests.supplier.helpers import make_uitvraag, rows
+from tests.supplier.helpers import rows
+from tests.support.factories import make_uitvraag
 from tests.support.mail import sent_html, sent_text
 
 ATTESTATION = {"name": "Sam Leverancier", "role": "CISO", "email": "sam@leverancier.test", "truthful": True}

@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from bot.models import Answer, Submission
 from bot.text import strip_bidi
-from tests.supplier.helpers import make_uitvraag, rows
+from tests.supplier.helpers import rows
+from tests.support.factories import make_uitvraag
 
 ATTESTATION = {"name": "Sam", "role": "CISO", "email": "sam@leverancier.test", "truthful": "yes"}
 
@@ -122,7 +123,7 @@ def test_a_token_of_uitvraag_a_never_reads_or_writes_b(client, session):
 def test_a_revoked_or_replaced_link_stops_working_for_an_open_session_too(client, session):
     from bot.access import issue_token, revoke_tokens
     from bot.timeutil import utcnow
-    from tests.supplier.helpers import GRACE_DAYS
+    from tests.support.factories import GRACE_DAYS
 
     made = make_uitvraag(session)
     client.get(f"/q/{made.token}")

@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from bot.models import Answer, AuditLog, Finding, FindingStatus, Submission, UitvraagKind
 from bot.supplier.submission import canonical_json, digest_of
-from tests.supplier.helpers import fetch, make_uitvraag, rows
+from tests.supplier.helpers import fetch, rows
+from tests.support.factories import make_uitvraag
 
 ATTESTATION = {"name": "Sam Leverancier", "role": "CISO", "email": "sam@leverancier.test", "truthful": True}
 
