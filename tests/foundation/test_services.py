@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.models import Contract, Service
 from bot.register import COLUMNS, OPTIONAL_COLUMNS, RegisterError, export_rows, import_register, write_excel_csv
-from tests.factories import NOW
+from tests.support.factories import NOW
 
 HEADER = (
     "Gemeente;Leverancier;KvK-nummer;E-mail leverancier;Contractnummer;Contractnaam;Dienst;Contracteigenaar;"

@@ -8,8 +8,8 @@ from bot.cycles.planner import plan_cycles
 from bot.models import Role, StaffUser, Uitvraag
 from bot.register import import_register
 from bot.timeutil import utcnow
-from tests.factories import NOW
 from tests.staff.world import sign_in
+from tests.support.factories import NOW
 
 REGISTER = (
     "Gemeente;Leverancier;KvK-nummer;E-mail leverancier;Contractnummer;Contractnaam;Dienst;Contracteigenaar;"

@@ -313,6 +313,7 @@ class RegisterLine:
     personal_data: bool = False
     start_date: date = date(2025, 1, 1)
     end_date: date | None = None
+    service: str | None = None
     cloud_hosted: bool = True
     active: bool = True
 
