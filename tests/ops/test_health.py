@@ -17,7 +17,7 @@ from bot.models import OutboxMessage, OutboxStatus
 from bot.timeutil import utcnow
 from tests.conftest import make_test_config
 from tests.cycles.support import ROOT, bot_env
-from tests.factories import make_organisation
+from tests.support.factories import make_organisation
 
 
 def _mail(session: Session, key: str, status: str, created_minutes_ago: int) -> None:

@@ -14,8 +14,8 @@ from bot.staff.acceptance import AcceptanceLimits, add_months, decide_acceptance
 from bot.staff.actions import ActionError, NotAllowed
 from bot.staff.attention import attention
 from bot.staff.queries import finding_is_open
-from tests.factories import make_staff
 from tests.staff.world import sign_in
+from tests.support.factories import make_staff
 
 LIMITS = AcceptanceLimits(critical_months=12, high_months=24)
 

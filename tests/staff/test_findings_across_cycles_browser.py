@@ -18,9 +18,9 @@ from bot.models import Answer, Finding, FindingStatus, StaffUser, Uitvraag, Uitv
 from bot.staff.acceptance import AcceptanceLimits, decide_acceptance, propose_acceptance
 from bot.supplier.submission import submit
 from bot.timeutil import utcnow
-from tests.factories import make_cycle, make_organisation, make_staff
 from tests.staff.test_follow_up_findings_browser import ATTESTATION, _sign_in
-from tests.supplier.helpers import fetch, make_uitvraag, rows
+from tests.supplier.helpers import fetch, rows
+from tests.support.factories import make_cycle, make_organisation, make_staff, make_uitvraag
 
 pytestmark = pytest.mark.browser
 

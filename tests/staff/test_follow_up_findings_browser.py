@@ -15,8 +15,8 @@ from sqlmodel import select
 from bot.models import OutboxMessage, UitvraagKind
 from bot.supplier.submission import submit
 from bot.timeutil import utcnow
-from tests.factories import make_organisation, make_staff
-from tests.supplier.helpers import fetch, make_uitvraag
+from tests.supplier.helpers import fetch
+from tests.support.factories import make_organisation, make_staff, make_uitvraag
 from tests.support.mail import mail_signin_requests, sent_text
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,8 @@ from sqlmodel import select
 from bot.evidence import store_upload
 from bot.models import Answer, EvidenceFile, UitvraagKind
 from bot.timeutil import utcnow
-from tests.supplier.helpers import expiry_in, make_uitvraag, pdf_bytes, rows
+from tests.supplier.helpers import expiry_in, pdf_bytes, rows
+from tests.support.factories import make_uitvraag
 
 pytestmark = pytest.mark.browser
 

@@ -30,11 +30,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.access import issue_token
-from bot.cycles.bulk import deadline_after, supplier_link
 from bot.cycles.periods import Period, ensure_cycle
 from bot.cycles.planner import PlanReport, plan_cycles
 from bot.cycles.sweep import SweepReport
 from bot.cycles.sweep import sweep as run_sweep
+from bot.links import supplier_link
 from bot.mail import outbox
 from bot.models import (
     Answer,
@@ -59,7 +59,7 @@ from bot.supplier.drafts import add_evidence, save_answers
 from bot.supplier.links import present_token
 from bot.supplier.state import load_state
 from bot.supplier.submission import submit
-from bot.timeutil import utcnow
+from bot.timeutil import deadline_after, utcnow
 from bot.uitvragen import contract_rows, create_follow_up
 from tests.support.mail import TEST_SECRET_KEY, sent_text
 
@@ -281,7 +281,7 @@ def make_uitvraag(
                 "questionnaire_title": questionnaire.title.get(language),
                 "cycle": cycle.name,
                 "deadline": deadline.date(),
-                "link": supplier_link({"BASE_URL": base_url}, token),
+                "link": supplier_link(base_url, token),
                 "owner_name": contracts[0].owner_name,
                 "owner_email": contracts[0].owner_email,
             },
