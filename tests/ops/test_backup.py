@@ -19,8 +19,8 @@ from bot.supplier.submission import receipt_document, verify_receipt
 from bot.timeutil import utcnow
 from tests.conftest import make_test_config
 from tests.cycles.support import submit
-from tests.supplier.helpers import make_uitvraag
 from tests.support.databases import is_postgres
+from tests.support.factories import make_uitvraag
 
 
 @pytest.fixture

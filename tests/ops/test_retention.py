@@ -25,8 +25,7 @@ from bot.retention import apply_retention, plan_retention, purge_sent_mail_bodie
 from bot.supplier.submission import receipt_document, verify_receipt
 from bot.timeutil import utcnow
 from tests.cycles.support import submit
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
-from tests.supplier.helpers import make_uitvraag
+from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier, make_uitvraag
 
 # Eight years on: the contract that ended in 2027 is past its seven years, the running one is not.
 LATER = timedelta(days=8 * 365 + 2)
