@@ -14,8 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.models import AuditLog, LadderStep, Supplier, Uitvraag
-from tests.cycles.support import submit
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
+from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier, supplier_submits
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def test_renewal_reminders_and_escalations_speak_of_the_renewed_document(app, se
     app.config.update(CADENCE_MONTHS_LOW=12)
     _world(session, "low")
     _tick(runner, session, datetime(2027, 1, 1, 9, tzinfo=UTC))
-    submit(
+    supplier_submits(
         session,
         _pending(session),
         now=datetime(2027, 1, 10, 8, tzinfo=UTC),
@@ -101,7 +100,7 @@ def test_a_renewed_certificate_in_the_next_uitvraag_ends_the_renewal_request(app
     _world(session, "high")
     uploads = app.config["UPLOAD_DIR"]
     _tick(runner, session, datetime(2027, 1, 1, 9, tzinfo=UTC))
-    submit(
+    supplier_submits(
         session,
         _pending(session),
         now=datetime(2027, 1, 10, 8, tzinfo=UTC),
@@ -118,7 +117,7 @@ def test_a_renewed_certificate_in_the_next_uitvraag_ends_the_renewal_request(app
     renewal_ids = {r.id for r in renewals}
     # Q2's form: the supplier uploads a new certificate there instead of in the renewal's form.
     renewed_at = moment.replace(hour=8)
-    submit(session, _pending(session), now=renewed_at, expires_on=date(2028, 5, 20), upload_dir=uploads)
+    supplier_submits(session, _pending(session), now=renewed_at, expires_on=date(2028, 5, 20), upload_dir=uploads)
     while moment < datetime(2027, 7, 1, tzinfo=UTC):
         _tick(runner, session, moment)
         moment += timedelta(days=3)

@@ -18,9 +18,8 @@ from bot.models import EvidenceFile, Submission
 from bot.supplier.submission import receipt_document, verify_receipt
 from bot.timeutil import utcnow
 from tests.conftest import make_test_config
-from tests.cycles.support import submit
 from tests.support.databases import is_postgres
-from tests.support.factories import make_uitvraag
+from tests.support.factories import make_uitvraag, supplier_submits
 
 
 @pytest.fixture
@@ -53,7 +52,7 @@ def empty_database(tmp_path: Path, app):
 def test_a_backup_restores_into_an_empty_database_with_its_files_and_receipts(app, session, tmp_path, empty_database):
     now = utcnow()
     made = make_uitvraag(session, now=now)
-    submit(session, made.uitvraag, now=now, upload_dir=app.config["UPLOAD_DIR"])
+    supplier_submits(session, made.uitvraag, now=now, upload_dir=app.config["UPLOAD_DIR"])
     receipt = receipt_document(session.exec(select(Submission)).one())
     files = {f.stored_name: f.sha256 for f in session.exec(select(EvidenceFile)).all()}
     assert files
@@ -87,7 +86,7 @@ def test_a_backup_restores_into_an_empty_database_with_its_files_and_receipts(ap
 def test_a_damaged_backup_is_refused_before_anything_is_restored(app, session, tmp_path, empty_database):
     now = utcnow()
     made = make_uitvraag(session, now=now)
-    submit(session, made.uitvraag, now=now, upload_dir=app.config["UPLOAD_DIR"])
+    supplier_submits(session, made.uitvraag, now=now, upload_dir=app.config["UPLOAD_DIR"])
     session.commit()
     report = backup(
         database_url=app.config["DATABASE_URL"], upload_dir=app.config["UPLOAD_DIR"], destination=tmp_path, now=now

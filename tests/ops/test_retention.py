@@ -24,8 +24,14 @@ from bot.models import (
 from bot.retention import apply_retention, plan_retention, purge_sent_mail_bodies
 from bot.supplier.submission import receipt_document, verify_receipt
 from bot.timeutil import utcnow
-from tests.cycles.support import submit
-from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier, make_uitvraag
+from tests.support.factories import (
+    make_contract,
+    make_organisation,
+    make_staff,
+    make_supplier,
+    make_uitvraag,
+    supplier_submits,
+)
 
 # Eight years on: the contract that ended in 2027 is past its seven years, the running one is not.
 LATER = timedelta(days=8 * 365 + 2)
@@ -40,8 +46,8 @@ def _world(app, session: Session):
     running = make_contract(session, organisation=organisation, supplier=make_supplier(session, "Wolk BV"))
     old = make_uitvraag(session, now=now, contracts=[ended])
     live = make_uitvraag(session, now=now, contracts=[running], supplier_name="Wolk BV")
-    submit(session, old.uitvraag, now=now, upload_dir=upload_dir)
-    submit(session, live.uitvraag, now=now, upload_dir=upload_dir)
+    supplier_submits(session, old.uitvraag, now=now, upload_dir=upload_dir)
+    supplier_submits(session, live.uitvraag, now=now, upload_dir=upload_dir)
     staff = make_staff(session, organisation=organisation, email="ciso@testdorp.nl")
     session.add(SignInToken(staff_user_id=staff.id, token_hash="a" * 64, created_at=now, expires_at=now))
     session.add(RateLimitHit(key="signin:ciso@testdorp.nl", window_start=now, count=3))

@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from bot.models import AuditLog, Contract, Service, StaffUser, Supplier, Uitvraag
 from bot.register import parse_register
-from tests.factories import make_contract, make_staff
 from tests.staff.world import sign_in
+from tests.support.factories import make_contract, make_staff
 
 HEADER = [
     "Gemeente", "Leverancier", "KvK-nummer", "E-mail leverancier", "Contractnummer", "Contractnaam",

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from bot.models import AccessToken
-from tests.factories import make_organisation, make_staff
 from tests.staff.test_follow_up_findings_browser import _sign_in
-from tests.supplier.helpers import make_uitvraag, rows
+from tests.supplier.helpers import rows
+from tests.support.factories import make_organisation, make_staff, make_uitvraag
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.supplier.helpers import make_uitvraag
+from tests.support.factories import make_uitvraag
 
 pytestmark = pytest.mark.browser
 
