@@ -35,8 +35,8 @@ from bot.register import import_register
 from bot.staff import actions
 from bot.staff.actions import MailSettings
 from bot.timeutil import utcnow
-from tests.cycles.support import submit
 from tests.staff.world import sign_in
+from tests.support.factories import supplier_submits
 
 HEADER = (
     "Gemeente;Leverancier;KvK-nummer;E-mail leverancier;Contractnummer;Contractnaam;Dienst;Contracteigenaar;"
@@ -101,7 +101,7 @@ def test_one_answer_gives_each_municipality_its_own_findings_and_escalations(ses
     declaration = session.exec(select(Declaration)).one()
     lead = session.get(Uitvraag, declaration.lead_uitvraag_id)
     # The lead's form asks the cloud questions too: one of the municipalities has its service in the cloud.
-    submit(
+    supplier_submits(
         session,
         lead,
         now=NOW + timedelta(days=2),
@@ -185,7 +185,7 @@ def test_the_supplier_sees_the_municipalities_and_may_answer_separately_for_one(
     page = client.get(f"/q/uitvraag/{lead.id}").get_data(as_text=True)
     assert f"Gemeente {town_of[staying.id]}" in page and f"Gemeente {town_of[leaving.id]}" not in page
 
-    submit(session, lead, now=NOW + timedelta(days=2), upload_dir=tmp_path / "uploads")
+    supplier_submits(session, lead, now=NOW + timedelta(days=2), upload_dir=tmp_path / "uploads")
     assert session.get(Uitvraag, staying.id).status == UitvraagStatus.SUBMITTED
     assert session.get(Uitvraag, leaving.id).status == UitvraagStatus.PENDING
 
@@ -193,7 +193,7 @@ def test_the_supplier_sees_the_municipalities_and_may_answer_separately_for_one(
 def test_a_member_municipality_never_sees_the_declaration_of_another(client, session, planned, tmp_path):
     declaration = session.exec(select(Declaration)).one()
     lead = session.get(Uitvraag, declaration.lead_uitvraag_id)
-    submit(session, lead, now=NOW + timedelta(days=2), upload_dir=tmp_path / "uploads")
+    supplier_submits(session, lead, now=NOW + timedelta(days=2), upload_dir=tmp_path / "uploads")
     shared = uitvragen(session, "bio2-leverancier")
     member = next(u for u in shared.values() if u.id != lead.id)
     ciso = session.exec(

@@ -21,8 +21,8 @@ from bot.mail.kinds import KINDS
 from bot.mail.message import Composer, HeaderInjection, check_folded, fold_header, header_text
 from bot.mail.render import render_mail
 from bot.models import OutboxMessage
-from tests.factories import NOW
 from tests.mail.helpers import MAIL_FROM, queue
+from tests.support.factories import NOW
 
 ENCODED_CRLF = "=?utf-8?q?=0d=0aBcc:x@evil.example?="
 EVIL_FILE_NAME = f"a long long long long long long long long long long name {ENCODED_CRLF} .pdf"

@@ -13,8 +13,8 @@ from sqlmodel import select
 from bot.models import Contract, Supplier, Uitvraag
 from bot.register import import_register
 from bot.text import strip_bidi, strip_bidi_deep
-from tests.factories import NOW
 from tests.staff.world import build_world, sign_in
+from tests.support.factories import NOW
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 

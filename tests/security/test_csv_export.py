@@ -9,8 +9,8 @@ import io
 import pytest
 
 from bot.csvfile import excel_csv
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
 from tests.staff.world import sign_in
+from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier
 
 HOSTILE = ['=HYPERLINK("http://evil.example","klik")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\t=1", "\r=1"]
 

@@ -16,7 +16,7 @@ from bot.models import AccessToken, AuditLog, OutboxMessage, Uitvraag
 from bot.staff.signin import request_signin_links
 from bot.timeutil import utcnow
 from tests.staff.world import build_world, sign_in
-from tests.supplier.helpers import make_uitvraag
+from tests.support.factories import make_uitvraag
 from tests.support.mail import TEST_SECRET_KEY, sent_text
 
 CLIENT = "203.0.113.7"

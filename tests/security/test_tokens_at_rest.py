@@ -26,8 +26,7 @@ from bot.mail.delivery import send_due
 from bot.models import OutboxMessage, OutboxStatus, Uitvraag
 from bot.staff.signin import check_signin_token, request_signin_links
 from bot.supplier.receipt_links import read_receipt
-from tests.cycles.support import submit
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
+from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier, supplier_submits
 
 OCT_1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]{43,}")
@@ -95,8 +94,8 @@ def test_after_a_planned_and_delivered_cycle_the_database_holds_no_usable_link(a
     sweep(session=session, config=app.config, now=reminder_day)
     _deliver(app, session, reminder_day)
     first = session.exec(select(Uitvraag).order_by(Uitvraag.id)).first()
-    submitted = submit(session, first, now=reminder_day)
-    assert submitted.status == "submitted"
+    supplier_submits(session, first, now=reminder_day)
+    assert first.status == "submitted"
     _deliver(app, session, reminder_day)
 
     kinds = {row.kind for row in session.exec(select(OutboxMessage))}
