@@ -228,7 +228,7 @@ def test_an_improvement_request_is_one_follow_up_whose_answer_reaches_every_muni
 ):
     declaration = session.exec(select(Declaration)).one()
     lead = session.get(Uitvraag, declaration.lead_uitvraag_id)
-    submit(session, lead, now=NOW, answers={"mfa-admin": "no"}, upload_dir=tmp_path / "uploads")
+    supplier_submits(session, lead, now=NOW, answers={"mfa-admin": "no"}, upload_dir=tmp_path / "uploads")
     shared = uitvragen(session, "bio2-leverancier")
     assert {town: findings_of(session, u).get("mfa-admin") for town, u in shared.items()} == dict.fromkeys(
         TOWNS, "open"
@@ -260,7 +260,9 @@ def test_an_improvement_request_is_one_follow_up_whose_answer_reaches_every_muni
         assert f"Gemeente {town}" in page
     assert "declaration/exclude" not in page
 
-    submit(session, follow_up, now=NOW + timedelta(days=1), answers={"mfa-admin": "yes"}, upload_dir=tmp_path / "u")
+    supplier_submits(
+        session, follow_up, now=NOW + timedelta(days=1), answers={"mfa-admin": "yes"}, upload_dir=tmp_path / "u"
+    )
     # Every municipality now has a submitted follow-up with the improved answer, and its finding is resolved.
     follow_ups = session.exec(
         select(Uitvraag).where(Uitvraag.kind == UitvraagKind.FOLLOW_UP).order_by(col(Uitvraag.id))
@@ -288,10 +290,9 @@ def test_a_municipality_planned_after_the_supplier_answered_receives_that_declar
     import_register(session, data=register(towns=TOWNS[:2], cloud_town="-"), now=NOW, actor="test")
     plan_cycles(session=session, config=app.config, now=NOW)
     declaration = session.exec(select(Declaration)).one()
-    lead = submit(
+    lead_record = supplier_submits(
         session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads"
     )
-    lead_record = session.exec(select(Submission).where(Submission.uitvraag_id == lead.id)).one()
 
     # Veenland's contract enters the register later in the same cycle.
     import_register(session, data=register(cloud_town="-"), now=NOW + timedelta(days=3), actor="test")
@@ -311,7 +312,9 @@ def test_an_answered_declaration_is_not_current_for_the_next_cycle(session, app,
     import_register(session, data=register(), now=NOW, actor="test")
     plan_cycles(session=session, config=app.config, now=NOW)
     declaration = session.exec(select(Declaration)).one()
-    submit(session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads")
+    supplier_submits(
+        session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads"
+    )
     later = NOW + timedelta(days=95)  # the next quarterly cycle: the supplier is asked again, once
     report = plan_cycles(session=session, config=app.config, now=later)
     assert report.declarations_received == 0
@@ -323,7 +326,9 @@ def test_a_later_municipality_whose_contract_needs_more_is_asked_on_its_own(sess
     import_register(session, data=register(towns=TOWNS[:2], cloud_town="-"), now=NOW, actor="test")
     plan_cycles(session=session, config=app.config, now=NOW)
     declaration = session.exec(select(Declaration)).one()
-    submit(session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads")
+    supplier_submits(
+        session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads"
+    )
     # Veenland's service runs in the cloud: the declaration never answered the cloud questions.
     import_register(session, data=register(), now=NOW + timedelta(days=3), actor="test")
     report = plan_cycles(session=session, config=app.config, now=NOW + timedelta(days=3))

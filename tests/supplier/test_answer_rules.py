@@ -17,7 +17,8 @@ from bot.questionnaires.parser import QuestionnaireError
 from bot.staff.texts import format_answer
 from bot.supplier.answers import InvalidAnswer, check_value
 from bot.timeutil import local_time, utcnow
-from tests.supplier.helpers import make_uitvraag, rows
+from tests.supplier.helpers import rows
+from tests.support.factories import make_uitvraag
 
 RULES = """
 id = "rules-test"
