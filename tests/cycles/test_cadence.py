@@ -15,8 +15,8 @@ from bot.questionnaires.selection import FULL, LIGHT, PROCESSOR, UPDATE, yearly_
 from bot.supplier.drafts import save_answers
 from bot.supplier.state import load_state
 from bot.supplier.submission import submit as supplier_submit
-from tests.cycles.support import ACTOR, submit
-from tests.factories import make_contract, make_organisation, make_staff, make_supplier
+from tests.support.factories import SUPPLIER_ACTOR as ACTOR
+from tests.support.factories import make_contract, make_organisation, make_staff, make_supplier, supplier_submits
 from tests.support.mail import TEST_SECRET_KEY
 
 CONTACT = "Sam Leverancier, security@zaakwerk.test, 030 123 45 67"
@@ -90,9 +90,9 @@ def test_a_year_gives_one_full_questionnaire_and_three_prefilled_updates(
 
     def answer_yearly(now: datetime) -> None:
         contact = {"security-contact": CONTACT}
-        submit(session, _pending(session, "Zaakwerk BV", FULL), now=now, answers=contact, upload_dir=uploads)
-        submit(session, _pending(session, "Zaakwerk BV", PROCESSOR), now=now, upload_dir=uploads)
-        submit(session, _pending(session, "Printerij NV", LIGHT), now=now, upload_dir=uploads)
+        supplier_submits(session, _pending(session, "Zaakwerk BV", FULL), now=now, answers=contact, upload_dir=uploads)
+        supplier_submits(session, _pending(session, "Zaakwerk BV", PROCESSOR), now=now, upload_dir=uploads)
+        supplier_submits(session, _pending(session, "Printerij NV", LIGHT), now=now, upload_dir=uploads)
 
     def answer_updates(now: datetime) -> None:
         _nothing_changed(session, _pending(session, "Zaakwerk BV", UPDATE), now)
@@ -108,7 +108,9 @@ def test_a_year_gives_one_full_questionnaire_and_three_prefilled_updates(
             "update-certificates": "no",
             "security-contact": NEW_CONTACT,
         }
-        submit(session, _pending(session, "Zaakwerk BV", UPDATE), now=now, answers=changed, upload_dir=uploads)
+        supplier_submits(
+            session, _pending(session, "Zaakwerk BV", UPDATE), now=now, answers=changed, upload_dir=uploads
+        )
         _nothing_changed(session, _pending(session, "Printerij NV", UPDATE), now)
 
     actions = {
