@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import select
 
 from bot.models import AuditLog, Contract
-from tests.factories import make_staff
 from tests.staff.test_browser import _links, assert_accessible, screenshot
 from tests.staff.world import build_world
+from tests.support.factories import make_staff
 
 pytestmark = pytest.mark.browser
 
