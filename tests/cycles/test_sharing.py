@@ -342,7 +342,9 @@ def test_a_later_municipality_whose_contract_needs_more_is_asked_on_its_own(sess
 
 def test_the_update_questionnaire_between_two_full_ones_is_shared_too(session, planned, tmp_path):
     declaration = session.exec(select(Declaration)).one()
-    submit(session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads")
+    supplier_submits(
+        session, session.get(Uitvraag, declaration.lead_uitvraag_id), now=NOW, upload_dir=tmp_path / "uploads"
+    )
     # A quarter outside the full questionnaire's month: each municipality gets the short update, asked once.
     april = NOW.replace(year=NOW.year + 1, month=4, day=7)
     plan_cycles(session=session, config=planned, now=april)
