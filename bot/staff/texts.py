@@ -23,10 +23,8 @@ def questionnaire_for(session: Session, uitvraag: Uitvraag) -> Questionnaire | N
     snapshot = session.get(QuestionnaireSnapshot, uitvraag.snapshot_id)
     if snapshot is None:
         return None
-    try:
-        from bot.questionnaires.snapshots import questionnaire_from_snapshot
-    except ImportError:  # pragma: no cover - the loader is part of the service; only a broken install lacks it
-        return None
+    from bot.questionnaires.snapshots import questionnaire_from_snapshot
+
     try:
         return questionnaire_from_snapshot(snapshot)
     except Exception:  # noqa: BLE001 - see the docstring
