@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot import emails
 from bot.contracts import in_force
 from bot.cycles.bulk import chunks
+from bot.mail.contexts import contract_list
 from bot.models import (
     Contract,
     Organisation,
@@ -53,7 +54,7 @@ class UitvraagFacts:
         return [c for c in self.contracts if in_force(c, today)]
 
     def contract_list(self) -> list[dict[str, str]]:
-        return [{"reference": c.reference, "name": c.name} for c in self.contracts]
+        return contract_list(self.contracts)
 
     def owners(self, today: date) -> dict[str, str]:
         """The owners of the contracts still in force: e-mail (as written in the register) -> name, by e-mail.

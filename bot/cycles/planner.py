@@ -42,6 +42,7 @@ from bot.cycles.periods import (
 )
 from bot.cycles.rendering import MailRenderer
 from bot.links import supplier_link
+from bot.mail.contexts import contract_list, invitation_context
 from bot.models import (
     AccessToken,
     Answer,
@@ -447,17 +448,17 @@ def _write_batch(
         owner = item.contracts[0]
         language = row["language"]
         questionnaire = setup.questionnaires[item.questionnaire_id].questionnaire
-        context = {
-            "supplier_name": supplier.name,
-            "organisation_name": organisation.name,
-            "contracts": [{"reference": c.reference, "name": c.name} for c in item.contracts],
-            "questionnaire_title": questionnaire.title.get(language),
-            "cycle": item.cycle.name,
-            "deadline": deadline.date(),
-            "link": supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
-            "owner_name": owner.owner_name,
-            "owner_email": owner.owner_email,
-        }
+        context = invitation_context(
+            supplier_name=supplier.name,
+            organisation_name=organisation.name,
+            contracts=contract_list(item.contracts),
+            questionnaire_title=questionnaire.title.get(language),
+            cycle=item.cycle.name,
+            deadline=deadline.date(),
+            link=supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
+            owner_name=owner.owner_name,
+            owner_email=owner.owner_email,
+        )
         mails.append(
             bulk.outbox_row(
                 key=f"invitation:{uitvraag_id}",

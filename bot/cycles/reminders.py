@@ -12,6 +12,7 @@ from bot.cycles import bulk, steps
 from bot.cycles.context import OPEN, SweepContext, has_contract_in_force, in_batches
 from bot.cycles.ladder import escalation_row, renewal_documents
 from bot.links import supplier_link
+from bot.mail.contexts import reminder_context
 from bot.models import AccessToken, LadderLevel, LadderStep, Uitvraag
 from bot.sharing import reached_through_lead
 from bot.timeutil import day_start
@@ -90,20 +91,20 @@ def _write(context: SweepContext, window: int, rows: list[Any]) -> None:
                 kind="reminder",
                 to=fact.recipient_email,
                 language=fact.language,
-                context={
-                    "supplier_name": fact.supplier_name,
-                    "organisation_name": fact.organisation_name,
-                    "contracts": fact.contract_list(),
-                    "questionnaire_title": questionnaire.title.get(fact.language),
-                    "cycle": fact.cycle,
-                    "deadline": fact.deadline.date(),
-                    "days_left": days_left,
-                    "kind": fact.kind,
-                    "documents": [t.get(fact.language) or t["nl"] for t in renewal_documents(context, fact)],
-                    "link": supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
-                    "owner_name": owner.owner_name,
-                    "owner_email": owner.owner_email,
-                },
+                context=reminder_context(
+                    supplier_name=fact.supplier_name,
+                    organisation_name=fact.organisation_name,
+                    contracts=fact.contract_list(),
+                    questionnaire_title=questionnaire.title.get(fact.language),
+                    cycle=fact.cycle,
+                    deadline=fact.deadline.date(),
+                    days_left=days_left,
+                    kind=fact.kind,
+                    documents=[t.get(fact.language) or t["nl"] for t in renewal_documents(context, fact)],
+                    link=supplier_link(config["BASE_URL"], tokens[uitvraag_id]),
+                    owner_name=owner.owner_name,
+                    owner_email=owner.owner_email,
+                ),
                 now=now,
                 secret_key=config["SECRET_KEY"],
                 domain=domain,

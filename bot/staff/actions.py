@@ -23,6 +23,7 @@ from bot.access import extend_tokens, issue_token, revoke_tokens, token_expiry
 from bot.audit import record
 from bot.i18n import format_day
 from bot.links import supplier_link
+from bot.mail.contexts import contract_list, follow_up_context, invitation_context
 from bot.mail.message import mail_domain
 from bot.mail.outbox import enqueue
 from bot.models import (
@@ -165,10 +166,10 @@ def queue_link_mail(
     questionnaire = questionnaire_for(session, uitvraag)
     lang = uitvraag.language
     owner_name, owner_email = owner
-    context: dict[str, object] = {
+    invitation: dict[str, Any] = {
         "supplier_name": supplier.name,
         "organisation_name": organisation.name,
-        "contracts": [{"reference": c.reference, "name": c.name} for c in contracts],
+        "contracts": contract_list(contracts),
         "questionnaire_title": title(questionnaire, uitvraag, lang),
         "cycle": cycle.name,
         "deadline": uitvraag.deadline.date(),
@@ -177,12 +178,13 @@ def queue_link_mail(
         "owner_email": owner_email,
     }
     kind = "invitation"
+    context = invitation_context(**invitation)
     if uitvraag.kind == UitvraagKind.FOLLOW_UP:
         kind = "follow-up"
-        context["remark"] = uitvraag.remark or ""
-        context["questions"] = [
-            {"id": qid, "text": question_text(questionnaire, qid, lang)} for qid in (uitvraag.question_ids or [])
+        questions = [
+            {"id": qid, "text": question_text(questionnaire, qid, lang)} for qid in uitvraag.question_ids or []
         ]
+        context = follow_up_context(remark=uitvraag.remark or "", questions=questions, **invitation)
     enqueue(
         session,
         key=key,
