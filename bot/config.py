@@ -30,6 +30,8 @@ LOG_FORMATS = ("text", "json")
 # character frequencies), and no character may fill more than a quarter of it.
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_BITS = 128
+# The sector view never shows figures that fewer municipalities contribute to (two would learn each other's).
+SECTOR_MIN_LOWEST = 3
 
 
 class ConfigError(RuntimeError):
@@ -87,6 +89,8 @@ class Settings:
     SIGNIN_LINK_MINUTES: int = 15
     # How often the worker looks for sign-in requests (and sends their mail): a cheap query, so every few seconds.
     SIGNIN_POLL_SECONDS: int = 2
+    # The sector view shows a shared declaration only once at least this many municipalities received it (>= 3).
+    SECTOR_MIN_MUNICIPALITIES: int = 5
     # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust (0: none). Rate limits
     # count per client address; behind a proxy that address is only known from X-Forwarded-For.
     TRUSTED_PROXIES: int = 0
@@ -200,6 +204,12 @@ def check_settings(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"BOT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
     if config.get("LOG_FORMAT", DEFAULTS.LOG_FORMAT) not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {config.get('LOG_FORMAT')!r}.")
+    sector_minimum = config.get("SECTOR_MIN_MUNICIPALITIES", DEFAULTS.SECTOR_MIN_MUNICIPALITIES)
+    if not isinstance(sector_minimum, int) or sector_minimum < SECTOR_MIN_LOWEST:
+        raise ConfigError(
+            f"SECTOR_MIN_MUNICIPALITIES must be at least {SECTOR_MIN_LOWEST} (fewer would single municipalities out), "
+            f"got {sector_minimum!r}."
+        )
     secret = config.get("SECRET_KEY") or ""
     if env != "production":
         if not secret:

@@ -43,6 +43,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     CISO = "ciso"
     CONTRACT_MANAGER = "contract-manager"
+    # The sector (e.g. the IBD or the GGU): not of any municipality, sees only aggregates (bot/sector.py).
+    SECTOR = "sector"
 
 
 class RiskTier(StrEnum):
@@ -130,12 +132,27 @@ class Organisation(SQLModel, table=True):
 
 
 class StaffUser(SQLModel, table=True):
-    """A person of one organisation who signs in to the staff area; the same e-mail may serve several."""
+    """A person of one organisation who signs in to the staff area; the same e-mail may serve several.
 
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "email"),)
+    A sector user (role `sector`) belongs to no organisation (`organisation_id` is NULL, and only for that role):
+    it sees the sector's aggregates and nothing of any one municipality.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "email"),
+        sa.CheckConstraint("(role = 'sector') = (organisation_id IS NULL)", name="sector_has_no_organisation"),
+        # One sector account per address (the constraint above does not compare NULL organisations).
+        sa.Index(
+            "uq_staffuser_sector_email",
+            "email",
+            unique=True,
+            sqlite_where=sa.text("organisation_id IS NULL"),
+            postgresql_where=sa.text("organisation_id IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     email: str = Field(max_length=254, index=True)
     name: str = Field(default="", max_length=200)
     role: str = Field(max_length=32)  # a Role value

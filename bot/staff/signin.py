@@ -110,7 +110,7 @@ def request_signin_links(
     for user in active_users_for(session, email):
         if not mail_link_allowed(session, user.organisation_id):
             continue  # this organisation signs in by single sign-on only
-        organisation = session.get(Organisation, user.organisation_id)
+        organisation = session.get(Organisation, user.organisation_id) if user.organisation_id is not None else None
         token, digest = new_token()
         row = SignInToken(
             staff_user_id=user.id,  # type: ignore[arg-type]
@@ -128,7 +128,7 @@ def request_signin_links(
             language=user.language or "nl",
             context={
                 "name": user.name or user.email,
-                "organisation_name": organisation.name if organisation else "",
+                "organisation_name": organisation.name if organisation else "",  # a sector account: the mail says so
                 "link": f"{base_url.rstrip('/')}/staff/signin/{token}",
                 "minutes": minutes,
             },

@@ -19,7 +19,8 @@ from bot.db import get_session
 from bot.models import Organisation, Role, StaffUser
 from bot.staff.sessions import end_sessions
 
-ROLES = tuple(role.value for role in Role)
+# The roles of a municipality's staff; the sector role belongs to no organisation (`add_sector_user`).
+ROLES = tuple(role.value for role in Role if role is not Role.SECTOR)
 
 
 class UserError(ValueError):
@@ -136,6 +137,48 @@ def ensure_staff_user(
     return user, False
 
 
+def add_sector_user(
+    session: Session, *, email: str, now: datetime, name: str = "", language: str | None = None, actor: str = "cli"
+) -> tuple[StaffUser, bool]:
+    """Create (or update and reactivate) the sector account of this address: no organisation, role `sector`.
+
+    Returns (user, created); the caller commits.
+    """
+    address = _checked_address(email, Role.CONTRACT_MANAGER.value, language)
+    user = find_sector_user(session, email=address)
+    created = user is None
+    if user is None:
+        user = StaffUser(organisation_id=None, email=address, role=Role.SECTOR.value, created_at=now)
+    user.active = True
+    if name.strip():
+        user.name = name.strip()
+    if language is not None:
+        user.language = language
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        now=now,
+        actor=actor,
+        action="staff.user-added" if created else "staff.user-updated",
+        organisation_id=None,
+        subject_type="staffuser",
+        subject_id=user.id,
+        detail={"email": address, "role": Role.SECTOR.value},
+    )
+    return user, created
+
+
+def find_sector_user(session: Session, *, email: str) -> StaffUser | None:
+    """The sector account of this e-mail address (case-insensitive), or None."""
+    return session.exec(
+        select(StaffUser).where(
+            StaffUser.organisation_id.is_(None),  # type: ignore[union-attr]
+            sa.func.lower(StaffUser.email) == emails.normalise(email),
+        )
+    ).first()
+
+
 def find_staff_user(session: Session, *, organisation: Organisation, email: str) -> StaffUser | None:
     """The staff user of this organisation with this e-mail address (case-insensitive), or None."""
     return session.exec(
@@ -151,6 +194,15 @@ def list_staff_users(session: Session, *, organisation_id: int | None = None) ->
     if organisation_id is not None:
         query = query.where(StaffUser.organisation_id == organisation_id)
     return list(session.exec(query.order_by(Organisation.slug, StaffUser.email)).all())
+
+
+def list_sector_users(session: Session) -> list[StaffUser]:
+    """The sector accounts, by e-mail."""
+    return list(
+        session.exec(
+            select(StaffUser).where(StaffUser.organisation_id.is_(None)).order_by(StaffUser.email)  # type: ignore[union-attr,arg-type]
+        ).all()
+    )
 
 
 def _other_active_admins(session: Session, user: StaffUser) -> int:
@@ -233,6 +285,27 @@ def deactivate_staff_user(
     return True
 
 
+def deactivate_sector_user(session: Session, *, user: StaffUser, now: datetime, actor: str) -> bool:
+    """Stop a sector account from signing in, ending its sessions, audited. False when it was already inactive."""
+    if user.role != Role.SECTOR.value:
+        raise UserError(f"{user.email} is not a sector user")
+    if not user.active:
+        return False
+    user.active = False
+    session.add(user)
+    end_sessions(session, user, now=now, actor=actor, reason="sessions-ended")
+    record(
+        session,
+        now=now,
+        actor=actor,
+        action="staff.user-deactivated",
+        subject_type="staffuser",
+        subject_id=user.id,
+        detail={"email": user.email},
+    )
+    return True
+
+
 def _organisation_or_usage_error(session: Session, key: str) -> Organisation:
     organisation = find_organisation(session, key)
     if organisation is None:
@@ -254,17 +327,36 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("email")
-@click.option("--organisation", "organisation_key", required=True, help="Organisation slug or name.")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option("--organisation", "organisation_key", default=None, help="Organisation slug or name (not for sector).")
+@click.option(
+    "--role",
+    type=click.Choice((*ROLES, Role.SECTOR.value)),
+    required=True,
+    help="What the user may do; 'sector' sees only the sector's aggregates and belongs to no organisation.",
+)
 @click.option("--name", default="", help="The user's name, shown in mails and the audit log.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default=None, help="Language of pages and mails.")
 @now_option
 @with_appcontext
 def add_command(
-    email: str, organisation_key: str, role: str, name: str, language: str | None, now: datetime | None
+    email: str, organisation_key: str | None, role: str, name: str, language: str | None, now: datetime | None
 ) -> None:
     """Add a staff user (or update the role and name of an existing one, and reactivate it)."""
     session = get_session()
+    if role == Role.SECTOR.value:
+        if organisation_key is not None:
+            raise click.UsageError("--organisation: a sector user belongs to no organisation; leave it out")
+        try:
+            sector_user, created = add_sector_user(
+                session, email=email, name=name, language=language, now=resolve_now(now)
+            )
+        except UserError as error:
+            raise click.UsageError(str(error)) from None
+        session.commit()
+        click.echo(f"{'Added' if created else 'Updated'} {sector_user.email} as sector user.")
+        return
+    if organisation_key is None:
+        raise click.UsageError("--organisation is required for the role " + role)
     organisation = find_organisation(session, organisation_key)
     if organisation is None:
         known = ", ".join(session.exec(select(Organisation.slug).order_by(Organisation.slug)).all()) or "none yet"
@@ -296,6 +388,10 @@ def list_command(organisation_key: str | None) -> None:
     for user, organisation in list_staff_users(session, organisation_id=organisation_id):
         state = "" if user.active else " (inactive)"
         click.echo(f"{organisation.slug}\t{user.email}\t{user.role}\t{user.name}{state}")
+    if organisation_key is None:
+        for user in list_sector_users(session):
+            state = "" if user.active else " (inactive)"
+            click.echo(f"-\t{user.email}\t{user.role}\t{user.name}{state}")
 
 
 @user_group.command("role")
@@ -321,12 +417,22 @@ def role_command(email: str, role: str, organisation_key: str, now: datetime | N
 
 @user_group.command("deactivate")
 @click.argument("email")
-@click.option("--organisation", "organisation_key", required=True, help="Organisation slug or name.")
+@click.option(
+    "--organisation", "organisation_key", default=None, help="Organisation slug or name; leave out for a sector user."
+)
 @now_option
 @with_appcontext
-def deactivate_command(email: str, organisation_key: str, now: datetime | None) -> None:
+def deactivate_command(email: str, organisation_key: str | None, now: datetime | None) -> None:
     """Stop a staff user from signing in; open sessions end at their next request."""
     session = get_session()
+    if organisation_key is None:
+        sector_user = find_sector_user(session, email=email)
+        if sector_user is None:
+            raise click.UsageError(f"no sector user '{email}' (give --organisation for a municipality's staff)")
+        changed = deactivate_sector_user(session, user=sector_user, now=resolve_now(now), actor="cli")
+        session.commit()
+        click.echo(f"{'Deactivated' if changed else 'Already inactive:'} sector user {sector_user.email}.")
+        return
     organisation = _organisation_or_usage_error(session, organisation_key)
     user = _user_or_usage_error(session, organisation, email)
     try:

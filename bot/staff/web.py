@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.staff import admin_views, auth, export_views, sso_views, supplier_admin_views, views
+from bot.staff import admin_views, auth, export_views, sector_views, sso_views, supplier_admin_views, views
 from bot.staff.blueprint import bp
 
 # Each adds its views to `bp` when imported.
-ROUTE_MODULES = (admin_views, auth, export_views, sso_views, supplier_admin_views, views)
+ROUTE_MODULES = (admin_views, auth, export_views, sector_views, sso_views, supplier_admin_views, views)
 
 __all__ = ["ROUTE_MODULES", "bp"]

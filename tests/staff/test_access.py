@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bot.models import AuditLog, Finding, RiskAcceptance, Uitvraag
+from bot.staff import sector_views
 from tests.staff.world import XSS, sign_in
 
 SIGN_IN_ROUTES = {
@@ -20,7 +21,14 @@ SIGN_IN_ROUTES = {
 
 
 def staff_rules(app):
-    return [r for r in app.url_map.iter_rules() if r.rule.startswith("/staff") and r.endpoint not in SIGN_IN_ROUTES]
+    """Every page of a municipality's staff (the sector view is for sector users only: tests/sector)."""
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/staff")
+        and r.endpoint not in SIGN_IN_ROUTES
+        and r.endpoint not in sector_views.SECTOR_ENDPOINTS
+    ]
 
 
 def url_for_rule(rule, world):
