@@ -56,6 +56,7 @@ from bot.models import (
     EvidenceFile,
     Organisation,
     ReviewCycle,
+    Service,
     Uitvraag,
     UitvraagKind,
     UitvraagStatus,
@@ -403,3 +404,29 @@ def invite_on_own_link(session: Session, *, uitvraag: Uitvraag, now: datetime, m
         session, uitvraag=uitvraag, contracts=contracts, token=token, key=key, owner=owner, now=now, mail=mail
     )
     return key
+
+
+@dataclass(frozen=True)
+class SharedOrigin:
+    """How a municipality's own uitvraag relates to the shared declaration it is in, as its staff may see it."""
+
+    service_name: str
+    answered_at: datetime | None  # when the supplier answered the declaration (None: not yet)
+
+
+def shared_origin(session: Session, uitvraag_id: int) -> SharedOrigin | None:
+    """The shared declaration this uitvraag receives (lead or member, not excluded), or None.
+
+    Tells its own staff no more than the service and when the supplier answered: nothing of the other members.
+    """
+    row = session.exec(
+        select(Declaration, Service.name)
+        .join(DeclarationMember, col(DeclarationMember.declaration_id) == Declaration.id)
+        .join(Service, col(Service.id) == Declaration.service_id)
+        .where(DeclarationMember.uitvraag_id == uitvraag_id, col(DeclarationMember.excluded_at).is_(None))
+    ).first()
+    if row is None:
+        return None
+    declaration, service_name = row
+    lead = session.get(Uitvraag, declaration.lead_uitvraag_id)
+    return SharedOrigin(service_name=service_name, answered_at=lead.submitted_at if lead else None)

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot import sharing
 from bot.db import get_session
 from bot.models import (
     AuditLog,
@@ -124,6 +125,7 @@ def uitvraag(uitvraag_id: int) -> Any:
         add_months=acceptance.add_months,
         may_decide=lambda proposal: acceptance.may_decide(staff(), proposal),
         tomorrow=(moment + timedelta(days=1)).date().isoformat(),
+        shared=sharing.shared_origin(get_session(), uitvraag_id),
     )
 
 
