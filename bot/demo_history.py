@@ -19,7 +19,17 @@ from sqlmodel import Session, col, select
 
 from bot.cycles.periods import period_for
 from bot.cycles.worker import tick
-from bot.models import Contract, Finding, FindingStatus, Severity, StaffUser, Supplier, Uitvraag, UitvraagContract
+from bot.models import (
+    OPEN_STATUSES,
+    Contract,
+    Finding,
+    FindingStatus,
+    Severity,
+    StaffUser,
+    Supplier,
+    Uitvraag,
+    UitvraagContract,
+)
 from bot.questionnaires.examples import best_answers
 from bot.questionnaires.model import Question
 from bot.staff.acceptance import AcceptanceLimits, propose_acceptance
@@ -53,6 +63,9 @@ def rehearse_last_quarter(app: Flask, now: datetime) -> None:
     tick(engine=engine, config=config, now=planned)
     with Session(engine, expire_on_commit=False) as session:
         for uitvraag in session.exec(select(Uitvraag).order_by(Uitvraag.id)).all():
+            session.refresh(uitvraag)
+            if uitvraag.status not in OPEN_STATUSES:
+                continue  # a member of a shared declaration: its supplier answered once, on the lead's link
             supplier = session.get(Supplier, uitvraag.supplier_id)
             if supplier is None or supplier.name == SILENT:
                 continue
@@ -139,6 +152,7 @@ def _answer(session: Session, app: Flask, uitvraag: Uitvraag, supplier: str, *, 
         actor="demo",
         base_url=app.config["BASE_URL"],
         secret_key=app.config["SECRET_KEY"],
+        upload_dir=app.config["UPLOAD_DIR"],  # a shared declaration's documents are copied to each municipality
     )
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.demo import seed_demo
 from bot.models import (
     Contract,
+    Declaration,
+    DeclarationMember,
     Finding,
     LadderStep,
+    Organisation,
     OutboxMessage,
     RiskAcceptance,
     StaffUser,
@@ -23,9 +26,9 @@ from bot.models import (
 def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, session):
     seed_demo(app)
 
-    assert len(session.exec(select(Contract)).all()) == 6
+    assert len(session.exec(select(Contract)).all()) == 10
     roles = Counter(u.role for u in session.exec(select(StaffUser)))
-    assert roles == {"contract-manager": 3, "ciso": 1, "admin": 1}
+    assert roles == {"contract-manager": 7, "ciso": 3, "admin": 1, "sector": 1}
     uitvragen = session.exec(select(Uitvraag)).all()
     submitted = session.exec(select(Submission)).all()
     assert len(submitted) >= 5 and len(uitvragen) > len(submitted)  # one supplier never answered
@@ -47,7 +50,15 @@ def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, 
     levels = {e.level for e in session.exec(select(LadderStep))}
     assert {"supplier", "owner", "ciso"} <= levels
     kinds = Counter(m.kind for m in session.exec(select(OutboxMessage)))
-    assert kinds["invitation"] == len(uitvragen) and kinds["receipt"] == len(submitted)
+    # Members of a shared declaration get no invitation of their own (their supplier answers on the lead's link).
+    members = session.exec(
+        select(DeclarationMember.uitvraag_id)
+        .join(Declaration, col(Declaration.id) == DeclarationMember.declaration_id)
+        .where(col(Declaration.lead_uitvraag_id) != DeclarationMember.uitvraag_id)
+    ).all()
+    assert kinds["invitation"] == len(uitvragen) - len(members)
+    received = [s for s in submitted if s.uitvraag_id in set(members)]  # the supplier got the lead's receipt
+    assert kinds["receipt"] == len(submitted) - len(received)
     assert kinds["escalation-digest"] >= 3
 
     mails = len(session.exec(select(OutboxMessage)).all())
@@ -55,3 +66,35 @@ def test_demo_shows_the_whole_journey_and_running_it_again_changes_nothing(app, 
     seed_demo(app)
     assert len(session.exec(select(Uitvraag)).all()) == len(uitvragen)
     assert len(session.exec(select(OutboxMessage)).all()) == mails
+
+
+def test_in_the_demo_two_suppliers_answer_once_for_three_municipalities_and_each_judges_on_its_own(app, session):
+    seed_demo(app)
+    town_of = {o.id: o.name for o in session.exec(select(Organisation))}
+    shared = {}
+    for declaration in session.exec(select(Declaration).order_by(col(Declaration.id))).all():
+        supplier = session.get(Supplier, declaration.supplier_id)
+        member_ids = session.exec(
+            select(DeclarationMember.uitvraag_id).where(DeclarationMember.declaration_id == declaration.id)
+        ).all()
+        shared.setdefault(supplier.name, []).append([session.get(Uitvraag, i) for i in member_ids])
+    # Last quarter's declarations of both shared suppliers reached all three municipalities, answered once.
+    for name in ("Zaakwerk BV", "Hostinghuis Oost NV"):
+        answered = [m for m in shared[name] if all(u.status == "submitted" for u in m)]
+        assert answered, name
+        assert sorted(town_of[u.organisation_id] for u in answered[0]) == [
+            "Gemeente Heidedorp",
+            "Gemeente Rivierdal",
+            "Gemeente Voorbeeldstad",
+        ]
+    weak = next(m for m in shared["Hostinghuis Oost NV"] if all(u.status == "submitted" for u in m))
+    for uitvraag in weak:
+        findings = session.exec(select(Finding).where(Finding.uitvraag_id == uitvraag.id)).all()
+        assert any(f.severity == "critical" for f in findings)
+        cisos = {
+            s.recipient_email
+            for s in session.exec(select(LadderStep).where(LadderStep.uitvraag_id == uitvraag.id))
+            if s.level == "ciso"
+        }
+        town = town_of[uitvraag.organisation_id].split()[-1].lower()
+        assert cisos == {f"ciso@{town}.example"}  # its own CISO, nobody else's
