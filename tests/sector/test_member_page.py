@@ -12,9 +12,9 @@ from bot.cycles.planner import plan_cycles
 from bot.models import Declaration, DeclarationMember, Role, StaffUser, Uitvraag
 from bot.register import import_register
 from bot.timeutil import utcnow
-from tests.cycles.support import submit
 from tests.cycles.test_sharing import NOW, TOWNS, register, uitvragen
 from tests.staff.world import sign_in
+from tests.support.factories import supplier_submits as submit
 
 PART_OF = "Onderdeel van een gedeelde verklaring"
 ANSWERED = "Beantwoord via een gedeelde verklaring"

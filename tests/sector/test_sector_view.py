@@ -26,8 +26,8 @@ from bot.register import import_register
 from bot.sector import sector_figures
 from bot.staff.users import add_sector_user, user_group
 from bot.timeutil import utcnow
-from tests.cycles.support import submit
 from tests.staff.world import sign_in
+from tests.support.factories import supplier_submits as submit
 
 HEADER = (
     "Gemeente;Leverancier;KvK-nummer;E-mail leverancier;Contractnummer;Contractnaam;Dienst;Contracteigenaar;"
