@@ -285,19 +285,7 @@ def follow_up_receivers(session: Session, follow_up: Uitvraag) -> list[Uitvraag]
     asked = session.get(DeclarationMember, follow_up.parent_id)
     if asked is None or asked.excluded_at is not None:
         return []
-    return list(
-        session.exec(
-            select(Uitvraag)
-            .join(DeclarationMember, col(DeclarationMember.uitvraag_id) == Uitvraag.id)
-            .where(
-                DeclarationMember.declaration_id == asked.declaration_id,
-                col(DeclarationMember.excluded_at).is_(None),
-                col(Uitvraag.id) != follow_up.parent_id,
-                col(Uitvraag.status).in_(ANSWERED),
-            )
-            .order_by(col(Uitvraag.id))
-        ).all()
-    )
+    return _members(session, asked.declaration_id, leaving_out=follow_up.parent_id, statuses=ANSWERED)
 
 
 def member_contracts(session: Session, declaration: Declaration) -> list[Contract]:
@@ -350,15 +338,24 @@ def exclude(session: Session, *, declaration: Declaration, uitvraag_id: int, now
 
 def members_to_receive(session: Session, declaration: Declaration) -> list[Uitvraag]:
     """The members (not the lead) that are still open and not excluded, by id."""
+    assert declaration.id is not None
+    return _members(session, declaration.id, leaving_out=declaration.lead_uitvraag_id, statuses=OPEN)
+
+
+def _members(
+    session: Session, declaration_id: int, *, leaving_out: int | None, statuses: tuple[str, ...]
+) -> list[Uitvraag]:
+    """The uitvragen of a declaration's members that are not excluded, with one of `statuses`, but the one
+    `leaving_out`, by id."""
     return list(
         session.exec(
             select(Uitvraag)
             .join(DeclarationMember, col(DeclarationMember.uitvraag_id) == Uitvraag.id)
             .where(
-                DeclarationMember.declaration_id == declaration.id,
+                DeclarationMember.declaration_id == declaration_id,
                 col(DeclarationMember.excluded_at).is_(None),
-                col(Uitvraag.id) != declaration.lead_uitvraag_id,
-                col(Uitvraag.status).in_(OPEN),
+                col(Uitvraag.id) != leaving_out,
+                col(Uitvraag.status).in_(statuses),
             )
             .order_by(col(Uitvraag.id))
         ).all()
