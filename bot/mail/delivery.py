@@ -89,7 +89,9 @@ MAIL_CLAIM_KEY = 0x4D41494C
 
 # Due rows that no other sender has claimed (pg_locks lists every database's locks; advisory locks are per
 # database), locked for the claim only (SKIP LOCKED: two claims never take one row), each then held by this
-# connection's advisory lock until the batch ends.
+# connection's advisory lock until the batch ends. The advisory lock is taken in a CTE of its own over the
+# candidates only: as a condition of the final join, the planner may evaluate it on every row of the table it scans
+# (a hash join does), which would lock rows this sender never claimed.
 _CLAIM = sa.text(
     """
     WITH candidate AS MATERIALIZED (
@@ -103,9 +105,10 @@ _CLAIM = sa.text(
         ORDER BY o.next_attempt_at, o.id
         LIMIT :limit
         FOR UPDATE OF o SKIP LOCKED
+    ), claimed AS MATERIALIZED (
+        SELECT c.id FROM candidate AS c WHERE pg_try_advisory_lock(:key, c.id)
     )
-    SELECT o.* FROM outboxmessage AS o JOIN candidate AS c ON c.id = o.id
-    WHERE pg_try_advisory_lock(:key, o.id)
+    SELECT o.* FROM outboxmessage AS o JOIN claimed AS c ON c.id = o.id
     """
 )
 

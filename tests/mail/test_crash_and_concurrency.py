@@ -15,6 +15,7 @@ import pytest
 from bot.db import make_engine
 from bot.mail.delivery import send_due
 from tests.mail.helpers import MAIL_FROM, TestHandler, TestSmtpServer, queue_many, statuses
+from tests.support.databases import wait_for_released_claims
 from tests.support.factories import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,7 @@ def test_sender_killed_mid_batch_loses_nothing_and_resends_at_most_one(app, sess
         sender.wait(timeout=10)
     assert sender.returncode == -signal.SIGKILL
     time.sleep(0.5)  # let the server finish the mail it was taking when the sender died
+    wait_for_released_claims(app.extensions["engine"])  # and the database end the dead sender's connection
     before = statuses(session)
     session.rollback()
     assert 2 <= before["sent"] < 12, "the sender was killed in the middle of the batch"

@@ -149,7 +149,8 @@ def test_sent_mail_bodies_can_be_emptied_at_once(app, session):
 
 def test_the_worker_applies_retention_once_a_day(app, session):
     old, _live, now = _world(app, session)
-    later = now + LATER
+    # Retention runs once per UTC day: the second tick, an hour on, must fall on the same day at any hour of the run.
+    later = (now + LATER).replace(hour=9, minute=0)
     engine = app.extensions["engine"]
     session.commit()
     assert run_worker(engine=engine, config=app.config, start=later, once=True) == 0

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.cycles.planner import plan_cycles
 from bot.models import Declaration, DeclarationMember, Role, StaffUser, Uitvraag
 from bot.register import import_register
-from bot.timeutil import utcnow
+from bot.timeutil import LOCAL_TIME, utcnow
 from tests.cycles.test_sharing import NOW, TOWNS, register, uitvragen
 from tests.staff.world import sign_in
 from tests.support.factories import supplier_submits as submit
@@ -58,7 +58,7 @@ def test_a_member_page_says_it_shares_the_declaration_and_when_the_supplier_answ
     page = page_of(client, session, session.get(Uitvraag, member.id))
     after = line(page)
     assert ANSWERED in after and "één keer" in after and "Zaaksysteem SaaS" in after
-    answered_day = (NOW + timedelta(days=2)).day
+    answered_day = (NOW + timedelta(days=2)).astimezone(LOCAL_TIME).day  # the page gives the day in Amsterdam
     assert f" {answered_day} " in after  # "op 5 december 2026"
     for other in TOWNS:
         if other != town:
