@@ -96,7 +96,7 @@ class PostgresDatabases:
         admin = make_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         others = sa.text(
             "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity "
-            "WHERE datname = :name AND pid <> pg_backend_pid()"
+            "WHERE datname = :name AND pid <> pg_backend_pid() AND usename = current_user"
         )
         try:
             with admin.connect() as conn:
