@@ -19,6 +19,8 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from bot import audit, emails
@@ -164,11 +166,37 @@ class ImportReport:
     changes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
-            f"{self.created} contracts created, {self.updated} updated, {self.unchanged} unchanged; "
-            f"{self.organisations_created} organisations, {self.suppliers_created} suppliers, "
-            f"{self.services_created} services and {self.staff_created} contract managers added"
+        """The counts in a sentence, in the page's language (English in the CLI and the audit log)."""
+        return _(
+            "%(created)d contracts created, %(updated)d updated, %(unchanged)d unchanged; "
+            "%(organisations)d organisations, %(suppliers)d suppliers, %(services)d services "
+            "and %(staff)d contract managers added",
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            organisations=self.organisations_created,
+            suppliers=self.suppliers_created,
+            services=self.services_created,
+            staff=self.staff_created,
         )
+
+
+def row_problem(source: str, line: int, column: str, value: str, why: str) -> str:
+    """A problem in one cell of a file, naming the file, row, column and value; `why` is a rule's text."""
+    return _(
+        "%(source)s: row %(row)d, column %(column)s: %(value)s %(why)s",
+        source=source,
+        row=line,
+        column=column,
+        value=repr(value),
+        why=why,
+    )
+
+
+def english_summary(report: ImportReport) -> str:
+    """The summary as the audit log keeps it: in English, whoever's page made it."""
+    with force_locale("en"):
+        return report.summary()
 
 
 def decode(data: bytes) -> str:
@@ -226,38 +254,38 @@ def check_record(
     for column in ("organisation", "supplier_name", "contract_ref", "contract_name", "owner_name"):
         values[column] = cell(column)
         if not values[column]:
-            bad(column, "", "is empty; a value is required")
+            bad(column, "", _("is empty; a value is required"))
         elif len(values[column]) > TEXT_MAX[column]:
-            bad(column, values[column], f"is longer than {TEXT_MAX[column]} characters")
+            bad(column, values[column], _("is longer than %(max)d characters", max=TEXT_MAX[column]))
     kvk = _normalise_kvk(cell("supplier_kvk"))
     if kvk is None:
-        bad("supplier_kvk", cell("supplier_kvk"), "is not a KvK number (8 digits)")
+        bad("supplier_kvk", cell("supplier_kvk"), _("is not a KvK number (8 digits)"))
     values["supplier_kvk"] = kvk
     for column in ("supplier_email", "owner_email"):
         values[column] = emails.normalise(cell(column))
         if not emails.is_valid(values[column]):
-            bad(column, cell(column), "is not an e-mail address")
+            bad(column, cell(column), _("is not an e-mail address"))
     tier = RISK_TIERS.get(cell("risk_tier").lower())
     if tier is None:
-        bad("risk_tier", cell("risk_tier"), "is not a risk tier (low/laag, medium/midden, high/hoog)")
+        bad("risk_tier", cell("risk_tier"), _("is not a risk tier (low/laag, medium/midden, high/hoog)"))
     values["risk_tier"] = tier
     personal = _parse_bool(cell("personal_data"))
     if personal is None:
-        bad("personal_data", cell("personal_data"), "is not ja/nee or yes/no")
+        bad("personal_data", cell("personal_data"), _("is not ja/nee or yes/no"))
     values["personal_data"] = personal
     start = _parse_date(cell("start_date"))
     if start is None:
-        bad("start_date", cell("start_date"), "is not a date (31-12-2026 or 2026-12-31)")
+        bad("start_date", cell("start_date"), _("is not a date (31-12-2026 or 2026-12-31)"))
     end = None
     if cell("end_date"):
         end = _parse_date(cell("end_date"))
         if end is None:
-            bad("end_date", cell("end_date"), "is not a date (31-12-2026 or 2026-12-31)")
+            bad("end_date", cell("end_date"), _("is not a date (31-12-2026 or 2026-12-31)"))
         elif start is not None and end < start:
-            bad("end_date", cell("end_date"), f"is before the start date {start.isoformat()}")
+            bad("end_date", cell("end_date"), _("is before the start date %(start)s", start=start.isoformat()))
     values["service"] = cell("service") or None
     if values["service"] is not None and len(values["service"]) > SERVICE_NAME_MAX:
-        bad("service", values["service"], f"is longer than {SERVICE_NAME_MAX} characters")
+        bad("service", values["service"], _("is longer than %(max)d characters", max=SERVICE_NAME_MAX))
     for column in OPTIONAL_COLUMNS:
         if column in TEXT_OPTIONAL_COLUMNS:
             continue
@@ -265,7 +293,7 @@ def check_record(
         if has_column(column) and cell(column):
             values[column] = _parse_bool(cell(column))
             if values[column] is None:
-                bad(column, cell(column), "is not ja/nee or yes/no")
+                bad(column, cell(column), _("is not ja/nee or yes/no"))
     values["start_date"], values["end_date"] = start, end
     return values
 
@@ -291,7 +319,13 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
     header = next(records, None)
     if header is None or not any(h.strip() for h in header):
         raise RegisterError(
-            [f"{source}: the file is empty; expected a header row with the columns {', '.join(COLUMNS)}"]
+            [
+                _(
+                    "%(source)s: the file is empty; expected a header row with the columns %(columns)s",
+                    source=source,
+                    columns=", ".join(COLUMNS),
+                )
+            ]
         )
     reader = records
     columns: dict[str, int] = {}
@@ -301,19 +335,26 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
         if name is None:
             continue  # extra columns (notes, cost centres) are allowed and ignored
         if name in columns:
-            problems.append(f"{source}: column {raw!r} appears twice (as {name})")
+            problems.append(
+                _("%(source)s: column %(raw)s appears twice (as %(name)s)", source=source, raw=repr(raw), name=name)
+            )
         columns[name] = index
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         problems.append(
-            f"{source}: missing required column(s): {', '.join(missing)} "
-            f"(found: {', '.join(h.strip() for h in header if h.strip()) or 'none'})"
+            _(
+                "%(source)s: missing required column(s): %(missing)s (found: %(found)s)",
+                source=source,
+                missing=", ".join(missing),
+                found=", ".join(h.strip() for h in header if h.strip()) or _("none"),
+            )
         )
     if problems:
         raise RegisterError(problems)
 
     rows: list[RegisterRow] = []
     seen: dict[tuple[str, str], int] = {}
+    bad_lines: set[int] = set()
     for line, record in enumerate(reader, start=2):
         if not any(cell.strip() for cell in record):
             continue  # Excel leaves rows of empty cells at the end
@@ -323,20 +364,25 @@ def parse_register(data: bytes, *, source: str = "file") -> list[RegisterRow]:
             return record[index].strip() if index is not None and index < len(record) else ""
 
         def bad(column: str, value: str, why: str, line: int = line) -> None:
-            problems.append(f"{source}: row {line}, column {column}: {value!r} {why}")
+            problems.append(row_problem(source, line, column, value, why))
+            bad_lines.add(line)
 
         values = check_record(cell, bad, has_column=lambda column: column in columns)
         start, end = values.pop("start_date"), values.pop("end_date")
         key = (values["organisation"].lower(), values["contract_ref"].lower())
         if values["contract_ref"] and key in seen:
-            bad("contract_ref", values["contract_ref"], f"appears twice for this organisation (also row {seen[key]})")
+            bad(
+                "contract_ref",
+                values["contract_ref"],
+                _("appears twice for this organisation (also row %(row)d)", row=seen[key]),
+            )
         seen.setdefault(key, line)
-        if not any(p.startswith(f"{source}: row {line},") for p in problems):
+        if line not in bad_lines:
             rows.append(RegisterRow(line=line, start_date=start, end_date=end, **values))  # type: ignore[arg-type]
     if problems:
         raise RegisterError(problems)
     if not rows:
-        raise RegisterError([f"{source}: the file has a header but no contract rows"])
+        raise RegisterError([_("%(source)s: the file has a header but no contract rows", source=source)])
     return rows
 
 
@@ -396,9 +442,9 @@ class _Services:
 def only_organisation(rows: list[RegisterRow], organisation: Organisation, *, source: str = "file") -> None:
     """Refuse rows of other organisations (an administrator's upload is for their own municipality only)."""
     names = {organisation.name.lower()}  # apply_register finds organisations by name
+    why = _("is not %(organisation)s; this upload is for your own organisation only", organisation=organisation.name)
     problems = [
-        f"{source}: row {row.line}, column organisation: {row.organisation!r} is not {organisation.name}; "
-        "this upload is for your own organisation only"
+        row_problem(source, row.line, "organisation", row.organisation, why)
         for row in rows
         if row.organisation.lower() not in names
     ]
@@ -441,7 +487,7 @@ def apply_register(
             session.flush()
             organisations[org.name.lower()] = org
             report.organisations_created += 1
-            report.changes.append(f"row {row.line}: new organisation {org.name}")
+            report.changes.append(_("row %(row)d: new organisation %(name)s", row=row.line, name=org.name))
         supplier = (
             suppliers.get(row.supplier_kvk)
             or session.exec(select(Supplier).where(Supplier.kvk == row.supplier_kvk)).first()
@@ -451,7 +497,14 @@ def apply_register(
             session.add(supplier)
             session.flush()
             report.suppliers_created += 1
-            report.changes.append(f"row {row.line}: new supplier {supplier.name} (KvK {supplier.kvk})")
+            report.changes.append(
+                _(
+                    "row %(row)d: new supplier %(name)s (KvK %(kvk)s)",
+                    row=row.line,
+                    name=supplier.name,
+                    kvk=supplier.kvk,
+                )
+            )
         suppliers[row.supplier_kvk] = supplier
 
         assert org.id is not None and supplier.id is not None
@@ -490,7 +543,14 @@ def apply_register(
             if service is None:
                 service = services.add(supplier.id, row.service or row.contract_name, now)
                 report.services_created += 1
-                report.changes.append(f"row {row.line}: new service {service.name} of {supplier.name}")
+                report.changes.append(
+                    _(
+                        "row %(row)d: new service %(service)s of %(supplier)s",
+                        row=row.line,
+                        service=service.name,
+                        supplier=supplier.name,
+                    )
+                )
             wanted["service_id"] = service.id
         if contract is None:
             contract = Contract(
@@ -499,7 +559,14 @@ def apply_register(
             session.add(contract)
             contracts[org.id][row.contract_ref] = contract
             report.created += 1
-            report.changes.append(f"row {row.line}: new contract {row.contract_ref} ({row.contract_name})")
+            report.changes.append(
+                _(
+                    "row %(row)d: new contract %(ref)s (%(name)s)",
+                    row=row.line,
+                    ref=row.contract_ref,
+                    name=row.contract_name,
+                )
+            )
         else:
             changed = [k for k, v in wanted.items() if getattr(contract, k) != v]
             if changed:
@@ -508,7 +575,14 @@ def apply_register(
                 contract.updated_at = now
                 session.add(contract)
                 report.updated += 1
-                report.changes.append(f"row {row.line}: contract {row.contract_ref} changes {', '.join(changed)}")
+                report.changes.append(
+                    _(
+                        "row %(row)d: contract %(ref)s changes %(fields)s",
+                        row=row.line,
+                        ref=row.contract_ref,
+                        fields=", ".join(changed),
+                    )
+                )
             else:
                 report.unchanged += 1
         if row.owner_email not in staff_users[org.id]:
@@ -523,7 +597,7 @@ def apply_register(
             )
             staff_users[org.id][row.owner_email] = staff
             report.staff_created += 1
-            report.changes.append(f"row {row.line}: new contract manager {row.owner_email}")
+            report.changes.append(_("row %(row)d: new contract manager %(email)s", row=row.line, email=row.owner_email))
     if not audited:
         return report
     audit.record(
@@ -532,7 +606,7 @@ def apply_register(
         actor=actor,
         action="register.import",
         organisation_id=organisation_id,
-        detail={"summary": report.summary(), "rows": len(rows)},
+        detail={"summary": english_summary(report), "rows": len(rows)},
     )
     return report
 
@@ -606,9 +680,11 @@ def import_group() -> None:
 def import_contracts_command(file: Path, dry_run: bool) -> None:
     """Import or update the contract register from a CSV FILE (semicolons or commas; Excel's Dutch format)."""
     try:
-        report = import_register(
-            get_session(), data=file.read_bytes(), now=utcnow(), actor="cli", source=file.name, dry_run=dry_run
-        )
+        with force_locale("en"):  # the command line speaks English, as its other messages do
+            report = import_register(
+                get_session(), data=file.read_bytes(), now=utcnow(), actor="cli", source=file.name, dry_run=dry_run
+            )
+            summary = report.summary()
     except RegisterError as error:
         click.echo(f"Nothing was imported: {len(error.problems)} problem(s) in {file.name}:", err=True)
         for problem in error.problems:
@@ -617,7 +693,7 @@ def import_contracts_command(file: Path, dry_run: bool) -> None:
     for change in report.changes:
         click.echo(f"  {change}")
     prefix = "Dry run, nothing changed. Would have: " if dry_run else "Imported: "
-    click.echo(prefix + report.summary() + ".")
+    click.echo(prefix + summary + ".")
 
 
 @click.group("export")

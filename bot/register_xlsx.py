@@ -10,6 +10,7 @@ import io
 import zipfile
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -44,7 +45,7 @@ def xlsx_records(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise XlsxError(f"not a readable Excel workbook (.xlsx): {error}") from None
+        raise XlsxError(_("not a readable Excel workbook (.xlsx): %(error)s", error=error)) from None
     try:
         if not workbook.worksheets:
             return []

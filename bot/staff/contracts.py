@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlmodel import Session, col, select
 
@@ -260,7 +261,12 @@ def add_contract(
     ).first()
     if taken is not None:
         raise RegisterError(
-            [f"contract_ref: {row.contract_ref!r} is already the reference of a contract; change that one instead"],
+            [
+                _(
+                    "contract_ref: %(value)s is already the reference of a contract; change that one instead",
+                    value=repr(row.contract_ref),
+                )
+            ],
             ["contract_ref"],
         )
     report = apply_register(session, rows=[row], now=now, actor=actor, organisation_id=organisation.id, audited=False)

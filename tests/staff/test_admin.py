@@ -101,7 +101,7 @@ def test_upload_shows_a_preview_writes_nothing_until_confirmed_then_imports(clie
     assert preview.status_code == 200
     page = preview.get_data(as_text=True)
     assert "Voorbeeld: er is nog niets gewijzigd" in page
-    assert "row 2: new contract TD-100 (E-depot)" in page and "new contract manager ben@testdorp.nl" in page
+    assert "rij 2: nieuw contract TD-100 (E-depot)" in page and "nieuwe contractmanager ben@testdorp.nl" in page
     assert contracts_of(session, world.organisation.id) == before  # a preview changes nothing
     response = confirm(client, preview)
     assert response.status_code == 302
@@ -125,13 +125,26 @@ def test_a_file_with_bad_rows_lists_every_one_and_writes_nothing(client, session
         assert response.status_code == 422
         page = response.get_data(as_text=True)
         assert "Er is niets ingelezen" in page
-        assert f"{name}: row 2, column owner_email: &#39;olga-at-testdorp&#39; is not an e-mail address" in page
-        assert f"{name}: row 3, column risk_tier: &#39;extreem&#39;" in page
-        assert f"{name}: row 3, column start_date: &#39;31-02-2025&#39;" in page
+        assert f"{name}: rij 2, kolom owner_email: &#39;olga-at-testdorp&#39; is geen e-mailadres" in page
+        assert f"{name}: rij 3, kolom risk_tier: &#39;extreem&#39;" in page
+        assert f"{name}: rij 3, kolom start_date: &#39;31-02-2025&#39;" in page
         assert 'name="data"' not in page  # nothing to confirm
     assert contracts_of(session, world.organisation.id) == before
     assert not session.exec(select(AuditLog).where(AuditLog.action == "register.import")).all()
     session.commit()
+
+
+def test_register_problems_and_preview_speak_the_staff_users_language(client, session, world, admin, now):
+    admin.language = "en"
+    session.add(admin)
+    session.commit()
+    sign_in(client, admin, now)
+    bad = [list(ROWS[0])]
+    bad[0][7] = "olga-at-testdorp"
+    page = upload(client, csv_bytes(bad), "bad.csv").get_data(as_text=True)
+    assert "bad.csv: row 2, column owner_email: &#39;olga-at-testdorp&#39; is not an e-mail address" in page
+    page = upload(client, csv_bytes(ROWS), "register.csv").get_data(as_text=True)
+    assert "row 2: new contract TD-100 (E-depot)" in page and "rij 2" not in page
 
 
 def test_an_upload_naming_another_organisation_is_refused(client, session, world, other, admin, now):
@@ -140,7 +153,7 @@ def test_an_upload_naming_another_organisation_is_refused(client, session, world
     rows[0][0] = "Gemeente Anderdorp"
     response = upload(client, csv_bytes(rows), "register.csv")
     assert response.status_code == 422
-    assert "row 2, column organisation: &#39;Gemeente Anderdorp&#39; is not Gemeente Testdorp" in response.get_data(
+    assert "rij 2, kolom organisation: &#39;Gemeente Anderdorp&#39; is niet Gemeente Testdorp" in response.get_data(
         as_text=True
     )
     assert "TD-100" not in [r[0] for r in contracts_of(session, other.organisation.id)]
@@ -444,16 +457,16 @@ def test_adding_a_contract_with_a_known_suppliers_kvk_uses_that_supplier(client,
 @pytest.mark.parametrize(
     ("changes", "messages"),
     [
-        ({"owner_email": "nora-at-testdorp"}, ["owner_email: &#39;nora-at-testdorp&#39; is not an e-mail address"]),
+        ({"owner_email": "nora-at-testdorp"}, ["owner_email: &#39;nora-at-testdorp&#39; is geen e-mailadres"]),
         (
             {"supplier_kvk": "12ab", "start_date": "morgen", "contract_name": ""},
-            ["supplier_kvk: &#39;12ab&#39; is not a KvK number", "start_date: &#39;morgen&#39; is not a date",
-             "contract_name: &#39;&#39; is empty"],
+            ["supplier_kvk: &#39;12ab&#39; is geen KvK-nummer", "start_date: &#39;morgen&#39; is geen datum",
+             "contract_name: &#39;&#39; is leeg"],
         ),
-        ({"end_date": "2025-01-01"}, ["end_date: &#39;2025-01-01&#39; is before the start date 2026-01-01"]),
-        ({"contract_ref": "x" * 101}, ["is longer than 100 characters"]),
-        ({"risk_tier": "extreem"}, ["risk_tier: &#39;extreem&#39; is not a risk tier"]),
-        ({"contract_ref": "ref-WOLK"}, ["contract_ref: &#39;ref-WOLK&#39; is already the reference of a contract"]),
+        ({"end_date": "2025-01-01"}, ["end_date: &#39;2025-01-01&#39; ligt vóór de begindatum 2026-01-01"]),
+        ({"contract_ref": "x" * 101}, ["is langer dan 100 tekens"]),
+        ({"risk_tier": "extreem"}, ["risk_tier: &#39;extreem&#39; is geen risicoklasse"]),
+        ({"contract_ref": "ref-WOLK"}, ["contract_ref: &#39;ref-WOLK&#39; is al de referentie van een contract"]),
     ],
 )  # fmt: skip
 def test_a_wrong_new_contract_names_each_field_and_value_and_writes_nothing(

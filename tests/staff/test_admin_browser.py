@@ -95,7 +95,7 @@ def test_the_administrator_adds_a_contract_by_hand_and_changes_a_supplier_contac
     page.get_by_label("E-mailadres van de contracteigenaar").fill("nora@testdorp.nl")
     page.get_by_role("button", name="Contract toevoegen").click()
     page.get_by_role("heading", name="Er is niets toegevoegd").wait_for()
-    assert "start_date: '' is not a date" in page.get_by_role("alert").inner_text()
+    assert "start_date: '' is geen datum" in page.get_by_role("alert").inner_text()
     check(page)
     screenshot(page, "staff-admin-contract-new-error.png", tmp_path)
     page.get_by_label("Ingangsdatum").fill("2026-11-01")

@@ -279,7 +279,7 @@ def test_the_administrator_signs_in_by_sso_imports_an_xlsx_register_and_changes_
     page.get_by_label("Registerbestand").set_input_files(str(register))
     page.get_by_role("button", name="Toon wat er zou veranderen").click()
     page.get_by_role("heading", name="Voorbeeld: er is nog niets gewijzigd").wait_for()
-    assert "row 2: new contract TD-100 (E-depot)" in page.locator("#preview").inner_text()
+    assert "rij 2: nieuw contract TD-100 (E-depot)" in page.locator("#preview").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Inlezen bevestigen").click()
     page.get_by_text("Het register is ingelezen: 2 contracten aangemaakt").wait_for()
