@@ -18,6 +18,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from bot.contracts import in_force
 from bot.db import get_session
 from bot.models import Contract, Organisation, Role, StaffUser, Supplier
 from bot.register import RegisterError, apply_register, only_organisation, parse_register
@@ -95,7 +96,7 @@ def admin_contracts() -> Any:
         result=result,
         filters=filters,
         choices=contracts.filter_choices(db, organisation_id=organisation_id),
-        in_force=lambda c: contracts.in_force(c, today),
+        in_force=lambda c: in_force(c, today),
     )
 
 
@@ -151,7 +152,7 @@ def _contract_page(contract: Contract, error: ActionError | None = None, form: A
             supplier=supplier,
             service=contracts.service_name(db, contract),
             history=contracts.contract_history(db, contract=contract),
-            in_force=contracts.in_force(contract, now().date()),
+            in_force=in_force(contract, now().date()),
             error=str(error) if error else None,
             error_field=error.field if error else None,
             form=form,

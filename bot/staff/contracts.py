@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot import emails
 from bot.audit import record
+from bot.contracts import in_force_sql
 from bot.i18n import format_day
 from bot.models import (
     Contract,
@@ -34,9 +35,9 @@ from bot.models import (
 )
 from bot.register import RegisterError, apply_register, row_from_form
 from bot.staff.actions import ActionError
+from bot.staff.paging import Page, one_page
 from bot.staff.users import ensure_staff_user, find_staff_user
 
-PAGE_SIZE = 25
 STATES = ("in-force", "ended")
 EDITABLE = ("owner_name", "owner_email", "risk_tier", "personal_data", "end_date", "active")
 
@@ -51,22 +52,9 @@ class ContractFilters:
     page: int = 1
 
 
-@dataclass
-class ContractPage:
-    rows: list[tuple[Contract, Supplier]]
-    total: int
-    page: int
-    pages: int
-
-
-def in_force(contract: Contract, today: date) -> bool:
-    """A contract is in force while active, started, and not past its end date."""
-    return (
-        contract.active and contract.start_date <= today and (contract.end_date is None or contract.end_date >= today)
-    )
-
-
-def find_contracts(session: Session, *, organisation_id: int, filters: ContractFilters, today: date) -> ContractPage:
+def find_contracts(
+    session: Session, *, organisation_id: int, filters: ContractFilters, today: date
+) -> Page[tuple[Contract, Supplier]]:
     """One page of the organisation's contracts matching the filters, by reference."""
     query = (
         select(Contract, Supplier)
@@ -89,22 +77,12 @@ def find_contracts(session: Session, *, organisation_id: int, filters: ContractF
         query = query.where(sa.func.lower(Contract.owner_email) == filters.owner.lower())
     if filters.tier in {t.value for t in RiskTier}:
         query = query.where(Contract.risk_tier == filters.tier)
-    force = sa.and_(
-        col(Contract.active).is_(True),
-        col(Contract.start_date) <= today,
-        sa.or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= today),
-    )
+    force = in_force_sql(Contract.__table__.c, today)  # type: ignore[attr-defined]
     if filters.state == "in-force":
         query = query.where(force)
     elif filters.state == "ended":
         query = query.where(sa.not_(force))
-    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, filters.page), pages)
-    rows = session.exec(
-        query.order_by(Contract.reference, Contract.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
-    return ContractPage(rows=list(rows), total=total, page=page, pages=pages)
+    return one_page(session, query, order_by=(Contract.reference, Contract.id), page=filters.page)
 
 
 def filter_choices(session: Session, *, organisation_id: int) -> dict[str, Any]:

@@ -28,22 +28,13 @@ from bot.models import (
     Uitvraag,
 )
 from bot.staff.actions import ActionError
-
-PAGE_SIZE = 25
+from bot.staff.paging import Page, one_page
 
 
 @dataclass
 class SupplierRow:
     supplier: Supplier
     contracts: int
-
-
-@dataclass
-class SupplierPage:
-    rows: list[SupplierRow]
-    total: int
-    page: int
-    pages: int
 
 
 @dataclass
@@ -73,18 +64,14 @@ def _of_organisation(organisation_id: int) -> sa.ColumnElement[bool]:
     return sa.exists().where(Contract.supplier_id == Supplier.id, Contract.organisation_id == organisation_id)  # type: ignore[arg-type]
 
 
-def find_suppliers(session: Session, *, organisation_id: int, q: str = "", page: int = 1) -> SupplierPage:
+def find_suppliers(session: Session, *, organisation_id: int, q: str = "", page: int = 1) -> Page[SupplierRow]:
     """One page of the suppliers the organisation has contracts with, by name; `q` searches name and KvK number."""
     query = select(Supplier).where(_of_organisation(organisation_id))
     if q:
         pattern = f"%{q.lower()}%"
         query = query.where(sa.or_(sa.func.lower(Supplier.name).like(pattern), col(Supplier.kvk).like(pattern)))
-    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    suppliers = session.exec(
-        query.order_by(Supplier.name, Supplier.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
+    found = one_page(session, query, order_by=(Supplier.name, Supplier.id), page=page)
+    suppliers = found.rows
     counts = dict(
         session.exec(
             select(Contract.supplier_id, sa.func.count())
@@ -96,7 +83,7 @@ def find_suppliers(session: Session, *, organisation_id: int, q: str = "", page:
         ).all()
     )
     rows = [SupplierRow(supplier=s, contracts=counts.get(s.id, 0)) for s in suppliers]
-    return SupplierPage(rows=rows, total=total, page=page, pages=pages)
+    return Page(rows=rows, total=found.total, page=found.page, pages=found.pages)
 
 
 def supplier_of(session: Session, *, organisation_id: int, supplier_id: int) -> Supplier | None:
